@@ -1,0 +1,69 @@
+"""edgedet detect: run a model on images; print, draw and/or emit JSON."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+HELP = "run a model on images: print, draw and/or emit JSON detections"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="model file (.pt, .onnx, ...)")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image file(s)")
+    p.add_argument("--save", help="annotated output: a file for one image, a folder for several")
+    p.add_argument("--json", action="store_true", help="print one JSON object per image")
+    p.add_argument("--score", type=float, default=0.3, help="score threshold (default 0.3)")
+    p.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold (default 0.5)")
+    p.add_argument("--max-results", type=int, default=100, help="max detections per image")
+    p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+
+
+def _save_path(save: str, image: Path, many: bool) -> Path:
+    if many or Path(save).is_dir():
+        return Path(save) / f"{image.stem}_det.jpg"
+    return Path(save)
+
+
+def run(args: argparse.Namespace) -> int:
+    import cv2
+
+    from edgedet.fileio import atomic_path
+    from edgedet.runtimes import Detector
+
+    detector = Detector(args.model, score_threshold=args.score, iou_threshold=args.iou,
+                        max_results=args.max_results, num_threads=args.threads)
+    failures = 0
+    many = len(args.images) > 1
+    for name in args.images:
+        path = Path(name)
+        frame = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
+        if frame is None:
+            reason = "not found" if not path.exists() else "not a readable image"
+            print(f"edgedet detect: {path}: {reason}; skipped", file=sys.stderr)
+            failures += 1
+            continue
+        detections = detector.detect(frame)
+        t = detector.timings
+        if args.json:
+            print(json.dumps({"image": str(path), "width": frame.shape[1], "height": frame.shape[0],
+                              "detections": detections.to_list(),
+                              "timings_ms": {k: round(v, 2) for k, v in t.items()}}))
+        else:
+            print(f"{path}: {len(detections)} detections  (preprocess {t['preprocess_ms']:.1f} ms, "
+                  f"inference {t['inference_ms']:.1f} ms, postprocess {t['postprocess_ms']:.1f} ms)")
+            for d in detections:
+                box = ", ".join(f"{v:.0f}" for v in d.box)
+                print(f"  {d.label:<16} {d.score:.2f}  [{box}]")
+        if args.save:
+            out = _save_path(args.save, path, many)
+            with atomic_path(out) as tmp:
+                ok, encoded = cv2.imencode(out.suffix or ".jpg", detections.draw(frame))
+                if not ok:
+                    raise OSError(f"could not encode {out}")
+                tmp.write_bytes(encoded.tobytes())
+            if not args.json:
+                print(f"  saved {out}")
+    return 1 if failures else 0

@@ -1,0 +1,98 @@
+"""Compound-scaling table for EfficientDet D0-D7: the single source of truth for model sizes.
+
+Numbers follow Table 1 of the EfficientDet paper (Tan et al., 2020) and the official configs:
+input 512 + 128*phi, BiFPN width 64*1.35^phi rounded as the reference implementation does,
+BiFPN depth 3 + phi, head depth 3 + floor(phi / 3). Everything else (model, trainer, converters,
+runtime) reads these records; no other module re-types a number from here.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from edgedet.errors import InvalidInputError
+
+# EfficientNet backbone scaling: name -> (width multiplier, depth multiplier).
+BACKBONE_SCALING: dict[str, tuple[float, float]] = {
+    "efficientnet_b0": (1.0, 1.0),
+    "efficientnet_b1": (1.0, 1.1),
+    "efficientnet_b2": (1.1, 1.2),
+    "efficientnet_b3": (1.2, 1.4),
+    "efficientnet_b4": (1.4, 1.8),
+    "efficientnet_b5": (1.6, 2.2),
+    "efficientnet_b6": (1.8, 2.6),
+}
+
+# Official BiFPN widths (64 * 1.35^phi, rounded by the authors) for phi 0..7.
+_BIFPN_WIDTHS = (64, 88, 112, 160, 224, 288, 384, 384)
+_BACKBONES = ("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b6")
+
+# Levels, scales and aspect ratios of the anchor grid (shared by every model size).
+MIN_LEVEL = 3
+MAX_LEVEL = 7
+NUM_SCALES = 3
+ASPECT_RATIOS = (0.5, 1.0, 2.0)  # width / height
+ANCHOR_SCALE = 4.0
+
+# Models that train and export; larger ones build (for parameter counts) but are untested.
+SUPPORTED_FOR_TRAINING = ("d0", "d1", "d2")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of one EfficientDet size."""
+
+    name: str
+    phi: int
+    input_size: int
+    backbone: str
+    width_mult: float
+    depth_mult: float
+    fpn_channels: int
+    fpn_layers: int
+    head_layers: int
+
+    @property
+    def num_anchors_per_location(self) -> int:
+        return NUM_SCALES * len(ASPECT_RATIOS)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _build_table() -> dict[str, ModelConfig]:
+    table = {}
+    for phi in range(8):
+        backbone = f"efficientnet_{_BACKBONES[phi]}"
+        width, depth = BACKBONE_SCALING[backbone]
+        table[f"d{phi}"] = ModelConfig(
+            name=f"d{phi}",
+            phi=phi,
+            input_size=512 + 128 * phi if phi < 7 else 1536,
+            backbone=backbone,
+            width_mult=width,
+            depth_mult=depth,
+            fpn_channels=_BIFPN_WIDTHS[phi],
+            fpn_layers=min(3 + phi, 8),
+            head_layers=3 + phi // 3,
+        )
+    return table
+
+
+MODEL_CONFIGS: dict[str, ModelConfig] = _build_table()
+
+
+def get_config(name: str) -> ModelConfig:
+    """Return the scaling record for a model name such as ``"d0"`` (case-insensitive)."""
+    key = str(name).strip().lower()
+    if key not in MODEL_CONFIGS:
+        raise InvalidInputError(
+            f"unknown model {name!r}: expected one of {', '.join(MODEL_CONFIGS)}"
+        )
+    return MODEL_CONFIGS[key]
+
+
+def check_image_size(size: int) -> int:
+    """Validate an input size: a positive multiple of 128 (so every level P3-P7 is whole)."""
+    if not isinstance(size, int) or size < 128 or size % 128:
+        raise InvalidInputError(f"image size must be a positive multiple of 128, got {size!r}")
+    return size

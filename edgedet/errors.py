@@ -1,0 +1,30 @@
+"""Exceptions with messages meant for users: each names what was wrong and how to fix it."""
+
+
+class EdgedetError(Exception):
+    """Base class of every error edgedet raises on purpose."""
+
+
+class InvalidInputError(EdgedetError, ValueError):
+    """An argument, frame, file or dataset entry is not what was expected."""
+
+
+class ModelLoadError(EdgedetError):
+    """A model file is missing, truncated, of an unknown kind, or lacks edgedet metadata."""
+
+
+class MissingDependencyError(EdgedetError, ImportError):
+    """An optional package is needed; the message says which pip extra installs it."""
+
+
+def require(module: str, extra: str, purpose: str):
+    """Import an optional module or raise MissingDependencyError naming the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{purpose} needs the '{module}' package: pip install 'edgedet[{extra}]'"
+            f" ({exc})"
+        ) from exc

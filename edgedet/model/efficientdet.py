@@ -1,0 +1,50 @@
+"""EfficientDet: normalization -> EfficientNet -> BiFPN -> class/box heads.
+
+The module ends at the raw head outputs so it traces cleanly to every format; target
+assignment, loss, decoding and NMS live outside it.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from edgedet import configs
+from edgedet.metadata import PIXEL_MEAN, PIXEL_STD
+from edgedet.model.bifpn import NUM_LEVELS, BiFPN
+from edgedet.model.efficientnet import EfficientNetFeatures
+from edgedet.model.heads import box_head, class_head
+
+
+class EfficientDet(nn.Module):
+    """Input: ``[B, 3, S, S]`` float RGB pixels in 0-255 (letterboxed).
+    Output: ``(cls_logits [B, N, C], box_regression [B, N, 4])``."""
+
+    def __init__(self, config: configs.ModelConfig, num_classes: int):
+        super().__init__()
+        self.config = config
+        self.num_classes = num_classes
+        self.register_buffer("pixel_mean", torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("pixel_inv_std", 1.0 / torch.tensor(PIXEL_STD).view(1, 3, 1, 1))
+        self.backbone = EfficientNetFeatures(config.backbone)
+        self.fpn = BiFPN(self.backbone.feature_channels, config.fpn_channels, config.fpn_layers)
+        anchors = config.num_anchors_per_location
+        self.class_net = class_head(config.fpn_channels, config.head_layers, NUM_LEVELS, anchors, num_classes)
+        self.box_net = box_head(config.fpn_channels, config.head_layers, NUM_LEVELS, anchors)
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = (images - self.pixel_mean) * self.pixel_inv_std
+        features = self.fpn(self.backbone(x))
+        return self.class_net(features), self.box_net(features)
+
+
+def build_model(name: str, num_classes: int) -> EfficientDet:
+    """Build a randomly initialized EfficientDet by name (``"d0"``..``"d7"``)."""
+    from edgedet.errors import InvalidInputError
+
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise InvalidInputError(f"num_classes must be an integer >= 1, got {num_classes!r}")
+    return EfficientDet(configs.get_config(name), num_classes)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,25 @@
+"""What every backend adapter provides to ``Detector``."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from edgedet.metadata import ModelMetadata
+
+
+class Backend(ABC):
+    """Runs one model file. Subclasses set ``metadata`` and implement :meth:`infer`."""
+
+    name: str = "backend"
+    metadata: ModelMetadata
+    input_dtype: np.dtype = np.dtype(np.float32)
+
+    @abstractmethod
+    def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run the network on a preprocessed input; return ``(cls_logits [N, C],
+        box_regression [N, 4])`` as float arrays."""
+
+    def info(self) -> dict:
+        """Backend details worth showing users (threads, precision, providers...)."""
+        return {"backend": self.name}

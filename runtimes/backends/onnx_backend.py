@@ -1,0 +1,51 @@
+"""ONNX Runtime adapter (CPU execution provider)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgedet.errors import ModelLoadError, require
+from edgedet.metadata import METADATA_KEY, ModelMetadata
+from edgedet.runtimes.backends.base import Backend
+
+
+class OnnxBackend(Backend):
+    name = "onnxruntime"
+
+    def __init__(self, path: str | Path, num_threads: int = 1):
+        ort = require("onnxruntime", "onnx", "running .onnx models")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = num_threads
+        options.inter_op_num_threads = num_threads
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own exception types for bad protobufs
+            raise ModelLoadError(
+                f"{path}: not a valid ONNX model (truncated or corrupt?): {str(exc).splitlines()[0]}"
+            ) from exc
+        props = self.session.get_modelmeta().custom_metadata_map
+        if METADATA_KEY not in props:
+            raise ModelLoadError(
+                f"{path} is an ONNX model without edgedet metadata, so its input size, classes "
+                "and anchors are unknown. Export it with edgedet: "
+                "`edgedet convert --weights model.pt --target onnx --out model.onnx`"
+            )
+        self.metadata = ModelMetadata.from_json(props[METADATA_KEY], source=str(path))
+        self.num_threads = num_threads
+        inputs = self.session.get_inputs()
+        self.input_name = inputs[0].name
+        self.input_dtype = np.dtype(np.uint8 if "uint8" in inputs[0].type else
+                                    np.int8 if "int8" in inputs[0].type else np.float32)
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cls_logits, box_regression = self.session.run(self.output_names, {self.input_name: tensor})
+        return cls_logits[0], box_regression[0]
+
+    def info(self) -> dict:
+        return {"backend": self.name, "threads": self.num_threads,
+                "providers": self.session.get_providers()}

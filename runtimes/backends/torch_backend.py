@@ -1,0 +1,31 @@
+"""PyTorch checkpoint adapter (imports torch only when a checkpoint is opened)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgedet.errors import require
+from edgedet.runtimes.backends.base import Backend
+
+
+class TorchBackend(Backend):
+    name = "pytorch"
+
+    def __init__(self, path: str | Path, num_threads: int = 1):
+        torch = require("torch", "train", "running .pt checkpoints")
+        from edgedet.checkpoint import load_checkpoint
+
+        self._torch = torch
+        # torch's thread count is process-wide; the last Detector opened sets it.
+        torch.set_num_threads(num_threads)
+        self.num_threads = num_threads
+        self.model, self.metadata = load_checkpoint(path)
+
+    def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with self._torch.inference_mode():
+            cls_logits, box_regression = self.model(self._torch.from_numpy(tensor))
+        return cls_logits[0].numpy(), box_regression[0].numpy()
+
+    def info(self) -> dict:
+        return {"backend": self.name, "threads": self.num_threads}

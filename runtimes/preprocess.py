@@ -1,0 +1,94 @@
+"""Frame validation and letterbox preprocessing (the same in training, eval and every backend)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edgedet.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class LetterboxInfo:
+    """How a frame was placed in the network input: scaled, then pasted at the top-left."""
+
+    scale_x: float
+    scale_y: float
+    width: int
+    height: int
+
+    def to_original(self, boxes: np.ndarray) -> np.ndarray:
+        """Map (x1, y1, x2, y2) boxes from network-input pixels back to the frame, clipped."""
+        out = np.empty_like(boxes, dtype=np.float32)
+        out[:, 0::2] = np.clip(boxes[:, 0::2] / self.scale_x, 0, self.width)
+        out[:, 1::2] = np.clip(boxes[:, 1::2] / self.scale_y, 0, self.height)
+        return out
+
+
+def validate_frame(frame: object) -> np.ndarray:
+    """Check that ``frame`` is an HxWx3 uint8 array; raise InvalidInputError saying what it is."""
+    if not isinstance(frame, np.ndarray):
+        raise InvalidInputError(
+            f"frame must be a numpy array (HxWx3 uint8), got {type(frame).__name__}"
+        )
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise InvalidInputError(f"frame must have shape HxWx3, got {frame.shape}")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise InvalidInputError(f"frame is empty: shape {frame.shape}")
+    if frame.dtype != np.uint8:
+        raise InvalidInputError(
+            f"frame must be uint8 (0-255 pixels), got dtype {frame.dtype}; "
+            "convert with (x * 255).clip(0, 255).astype(np.uint8) if it is 0-1 float"
+        )
+    return frame
+
+
+def letterbox(image: np.ndarray, size: int, pad_value: int = 114,
+              out: np.ndarray | None = None) -> tuple[np.ndarray, LetterboxInfo]:
+    """Resize ``image`` (HxWxC) to fit a ``size`` x ``size`` square keeping its aspect ratio,
+    top-left aligned, padding the rest with ``pad_value``. Writes into ``out`` if given."""
+    h, w = image.shape[:2]
+    scale = min(size / h, size / w)
+    nh = min(size, max(1, int(round(h * scale))))
+    nw = min(size, max(1, int(round(w * scale))))
+    if out is None:
+        out = np.empty((size, size, image.shape[2]), dtype=image.dtype)
+    if (nh, nw) == (h, w):
+        out[:nh, :nw] = image
+    else:
+        cv2.resize(image, (nw, nh), dst=out[:nh, :nw], interpolation=cv2.INTER_LINEAR)
+    out[nh:, :] = pad_value
+    out[:nh, nw:] = pad_value
+    return out, LetterboxInfo(nw / w, nh / h, w, h)
+
+
+class Preprocessor:
+    """Turns a BGR (or RGB) uint8 frame into the model's input tensor, reusing buffers."""
+
+    def __init__(self, input_size: int, layout: str = "NCHW", pad_value: int = 114,
+                 input_dtype: np.dtype = np.float32, quantization: dict | None = None):
+        if layout not in ("NCHW", "NHWC"):
+            raise InvalidInputError(f"unsupported input layout {layout!r}: expected NCHW or NHWC")
+        self.size = input_size
+        self.layout = layout
+        self.pad_value = pad_value
+        self.quantization = quantization
+        self._canvas = np.empty((input_size, input_size, 3), dtype=np.uint8)
+        shape = (1, 3, input_size, input_size) if layout == "NCHW" else (1, input_size, input_size, 3)
+        self._tensor = np.empty(shape, dtype=input_dtype)
+
+    def __call__(self, frame: np.ndarray, rgb: bool = False) -> tuple[np.ndarray, LetterboxInfo]:
+        frame = validate_frame(frame)
+        canvas, info = letterbox(frame, self.size, self.pad_value, out=self._canvas)
+        if not rgb:
+            cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB, dst=canvas)
+        pixels = canvas.transpose(2, 0, 1) if self.layout == "NCHW" else canvas
+        if self.quantization is not None:
+            q = self.quantization
+            values = np.round(pixels.astype(np.float32) / q["scale"] + q["zero_point"])
+            info_ = np.iinfo(self._tensor.dtype)
+            np.copyto(self._tensor[0], np.clip(values, info_.min, info_.max), casting="unsafe")
+        else:
+            np.copyto(self._tensor[0], pixels, casting="unsafe")
+        return self._tensor, info
