@@ -2,7 +2,7 @@
 
 Numbers follow Table 1 of the EfficientDet paper (Tan et al., 2020) and the official configs:
 input 512 + 128*phi, BiFPN width 64*1.35^phi rounded as the reference implementation does,
-BiFPN depth 3 + phi, head depth 3 + floor(phi / 3). Everything else (model, trainer, converters,
+BiFPN depth 3 + phi (capped from D5), head depth 3 + floor(phi / 3). Everything else (model, trainer, converters,
 runtime) reads these records; no other module re-types a number from here.
 """
 from __future__ import annotations
@@ -25,6 +25,8 @@ BACKBONE_SCALING: dict[str, tuple[float, float]] = {
 # Official BiFPN widths (64 * 1.35^phi, rounded by the authors) for phi 0..7.
 _BIFPN_WIDTHS = (64, 88, 112, 160, 224, 288, 384, 384)
 _BACKBONES = ("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b6")
+# BiFPN depth: 3 + phi up to D4, then capped (D5 keeps 7, D6/D7 have 8), as in Table 1.
+_BIFPN_LAYERS = (3, 4, 5, 6, 7, 7, 8, 8)
 
 # Levels, scales and aspect ratios of the anchor grid (shared by every model size).
 MIN_LEVEL = 3
@@ -72,7 +74,7 @@ def _build_table() -> dict[str, ModelConfig]:
             width_mult=width,
             depth_mult=depth,
             fpn_channels=_BIFPN_WIDTHS[phi],
-            fpn_layers=min(3 + phi, 8),
+            fpn_layers=_BIFPN_LAYERS[phi],
             head_layers=3 + phi // 3,
         )
     return table

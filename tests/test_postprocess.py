@@ -1,0 +1,107 @@
+"""NMS and the score filter: vectorized code equals a brute-force reference."""
+import numpy as np
+import pytest
+
+from edgedet.anchors import AnchorSpec, decode_boxes, generate_anchors
+from edgedet.runtimes.nms import batched_nms, nms
+from edgedet.runtimes.postprocess import Postprocessor, score_to_logit
+
+
+def _iou(a, b):
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
+
+
+def brute_force_nms(boxes, scores, classes, thr):
+    """Textbook per-class greedy NMS with Python loops."""
+    kept = []
+    for c in sorted(set(classes.tolist())):
+        idx = [i for i in range(len(boxes)) if classes[i] == c]
+        idx.sort(key=lambda i: -scores[i])
+        alive = list(idx)
+        while alive:
+            best = alive.pop(0)
+            kept.append(best)
+            alive = [i for i in alive if _iou(boxes[best], boxes[i]) <= thr]
+    return sorted(kept, key=lambda i: -scores[i])
+
+
+def random_boxes(rng, n):
+    xy = rng.uniform(0, 100, (n, 2))
+    wh = rng.uniform(5, 40, (n, 2))
+    return np.concatenate([xy, xy + wh], 1).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_batched_nms_equals_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    boxes = random_boxes(rng, 300)
+    scores = rng.permutation(300).astype(np.float32) / 300  # distinct: order is unambiguous
+    classes = rng.integers(0, 4, 300)
+    for thr in (0.3, 0.5, 0.7):
+        got = batched_nms(boxes, scores, classes, thr).tolist()
+        assert got == brute_force_nms(boxes, scores, classes, thr)
+
+
+def test_nms_max_keep_returns_the_top_of_the_full_result():
+    rng = np.random.default_rng(7)
+    boxes = random_boxes(rng, 200)
+    scores = rng.permutation(200).astype(np.float32)
+    full = nms(boxes, scores, 0.5)
+    assert nms(boxes, scores, 0.5, max_keep=10).tolist() == full[:10].tolist()
+
+
+def test_empty_input():
+    empty = np.zeros((0, 4), np.float32)
+    assert batched_nms(empty, np.zeros(0), np.zeros(0, int), 0.5).size == 0
+
+
+def reference_postprocess(cls_logits, box_regression, anchors, score_thr, iou_thr, max_results):
+    """Sigmoid over everything, decode everything, then brute-force NMS."""
+    scores = 1 / (1 + np.exp(-cls_logits.astype(np.float64)))
+    anchor_idx, class_idx = np.nonzero(scores > score_thr)
+    s = scores[anchor_idx, class_idx]
+    boxes = decode_boxes(box_regression[anchor_idx], anchors[anchor_idx])
+    keep = brute_force_nms(boxes, s, class_idx, iou_thr)[:max_results]
+    return boxes[keep], s[keep], class_idx[keep]
+
+
+def test_postprocessor_equals_full_sigmoid_reference():
+    rng = np.random.default_rng(3)
+    anchors = generate_anchors(AnchorSpec(128))
+    n = len(anchors)
+    cls_logits = rng.normal(-4, 1.5, (n, 3)).astype(np.float32)
+    box_regression = rng.normal(0, 0.2, (n, 4)).astype(np.float32)
+    post = Postprocessor(anchors, 0.3, 0.5, 50, pre_nms_top_k=n * 3)
+    got = post(cls_logits, box_regression)
+    boxes, scores, classes = reference_postprocess(cls_logits, box_regression, anchors, 0.3, 0.5, 50)
+    assert len(got.scores) == len(scores) > 0
+    assert np.allclose(got.boxes, boxes, atol=1e-3)
+    assert np.allclose(got.scores, scores, atol=1e-6)
+    assert got.class_ids.tolist() == classes.tolist()
+
+
+def test_top_k_caps_candidates_before_nms():
+    anchors = generate_anchors(AnchorSpec(128))
+    cls_logits = np.zeros((len(anchors), 2), np.float32)  # every pair scores 0.5
+    box_regression = np.zeros((len(anchors), 4), np.float32)
+    got = Postprocessor(anchors, 0.3, 1.0, max_results=10_000, pre_nms_top_k=25)(cls_logits, box_regression)
+    assert len(got.scores) == 25  # iou 1.0 suppresses nothing; only the cap limits
+
+
+def test_category_allow_list():
+    anchors = generate_anchors(AnchorSpec(128))
+    cls_logits = np.full((len(anchors), 3), -10.0, np.float32)
+    cls_logits[5, 0] = cls_logits[9, 2] = 3.0
+    post = Postprocessor(anchors, 0.3, 0.5, 10, class_ids=[2])
+    got = post(cls_logits, np.zeros((len(anchors), 4), np.float32))
+    assert got.class_ids.tolist() == [2]
+
+
+def test_score_to_logit_edges():
+    assert score_to_logit(0.5) == 0.0
+    assert score_to_logit(0.0) == -np.inf
+    assert score_to_logit(1.0) == np.inf
