@@ -11,7 +11,7 @@ from edgedet.anchors import generate_anchors
 from edgedet.errors import InvalidInputError
 from edgedet.runtimes.backends import open_backend
 from edgedet.runtimes.detections import Detections
-from edgedet.runtimes.postprocess import Postprocessor
+from edgedet.runtimes.postprocess import OutputQuantization, Postprocessor
 from edgedet.runtimes.preprocess import Preprocessor
 
 
@@ -73,6 +73,11 @@ class Detector:
             generate_anchors(meta.anchor_spec), score_threshold, iou_threshold, max_results,
             pre_nms_top_k=pre_nms_top_k, class_ids=class_ids,
         )
+        # Backends may return raw integer outputs; the postprocessor filters them in the
+        # quantized domain and dequantizes only the survivors.
+        out_q = meta.output_quantization or {}
+        self._cls_quant = OutputQuantization.from_metadata(out_q.get("cls_logits"))
+        self._box_quant = OutputQuantization.from_metadata(out_q.get("box_regression"))
         self.num_threads = num_threads
         self.timings: dict[str, float] = {}
 
@@ -97,7 +102,7 @@ class Detector:
         t1 = time.perf_counter()
         cls_logits, box_regression = self.backend.infer(tensor)
         t2 = time.perf_counter()
-        raw = self.postprocess(cls_logits, box_regression)
+        raw = self.postprocess(cls_logits, box_regression, self._cls_quant, self._box_quant)
         detections = Detections(placement.to_original(raw.boxes), raw.scores, raw.class_ids,
                                 self.class_names)
         t3 = time.perf_counter()

@@ -3,31 +3,43 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgedet.anchors import box_iou
+
+
+# Boxes handled per IoU matrix: big enough to amortize numpy calls, small enough that the
+# matrix stays cheap (256 x 256) when only the top few boxes survive.
+_BLOCK = 256
+
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
         max_keep: int | None = None) -> np.ndarray:
-    """Indices of boxes kept by greedy NMS, highest score first.
+    """Indices of boxes kept by greedy NMS, highest score first (ties: lower index first).
 
-    Each step compares the best remaining box with all others at once (vectorized), and
-    the loop stops as soon as ``max_keep`` boxes are kept.
+    Boxes are visited in score order in blocks: one IoU matrix per block, one vectorized
+    check against boxes kept in earlier blocks, and a boolean update per kept box. Stops as
+    soon as ``max_keep`` boxes are kept.
     """
-    if boxes.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
-    x1, y1, x2, y2 = (boxes[:, i].astype(np.float32) for i in range(4))
-    areas = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    n = boxes.shape[0]
+    limit = n if max_keep is None else max_keep
     order = np.argsort(-scores, kind="stable")
-    keep = []
-    limit = boxes.shape[0] if max_keep is None else max_keep
-    while order.size and len(keep) < limit:
-        i = order[0]
-        keep.append(i)
-        rest = order[1:]
-        iw = np.clip(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0, None)
-        ih = np.clip(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0, None)
-        inter = iw * ih
-        iou = inter / np.maximum(areas[i] + areas[rest] - inter, 1e-9)
-        order = rest[iou <= iou_threshold]
-    return np.asarray(keep, dtype=np.int64)
+    ordered = boxes[order].astype(np.float32)
+    keep: list[int] = []
+    for start in range(0, n, _BLOCK):
+        if len(keep) >= limit:
+            break
+        block = ordered[start:start + _BLOCK]
+        alive = np.ones(block.shape[0], dtype=bool)
+        if keep:
+            alive &= ~(box_iou(ordered[keep], block) > iou_threshold).any(axis=0)
+        overlaps = box_iou(block, block) > iou_threshold
+        for i in np.flatnonzero(alive):
+            if not alive[i]:
+                continue
+            keep.append(start + i)
+            if len(keep) >= limit:
+                break
+            alive &= ~overlaps[i]
+    return order[np.asarray(keep, dtype=np.int64)]
 
 
 def batched_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray,

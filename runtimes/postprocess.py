@@ -19,6 +19,29 @@ def score_to_logit(score: float) -> float:
     return math.log(score / (1.0 - score))
 
 
+@dataclass(frozen=True)
+class OutputQuantization:
+    """Affine parameters of a quantized output: real = scale * (q - zero_point)."""
+
+    scale: float
+    zero_point: int
+
+    @classmethod
+    def from_metadata(cls, record: dict | None) -> "OutputQuantization | None":
+        return None if not record else cls(float(record["scale"]), int(record["zero_point"]))
+
+    def threshold(self, real_threshold: float, dtype: np.dtype) -> float:
+        """The value q_t such that ``q > q_t`` exactly when ``real(q) > real_threshold``."""
+        if math.isinf(real_threshold):
+            return real_threshold
+        q = math.floor(real_threshold / self.scale + self.zero_point)
+        limits = np.iinfo(dtype)
+        return float(min(max(q, limits.min - 1), limits.max))
+
+    def dequantize(self, q: np.ndarray) -> np.ndarray:
+        return (q.astype(np.float32) - self.zero_point) * np.float32(self.scale)
+
+
 @dataclass
 class RawDetections:
     """Detections in network-input pixels, before mapping back through the letterbox."""
@@ -32,7 +55,8 @@ class Postprocessor:
     """Turns ``cls_logits [N, C]`` and ``box_regression [N, 4]`` into detections.
 
     Only (anchor, class) pairs whose logit clears the threshold are touched after the first
-    comparison; at most ``pre_nms_top_k`` of them reach decoding and NMS.
+    comparison; at most ``pre_nms_top_k`` of them reach decoding and NMS. Quantized (integer)
+    outputs are compared in their own domain and only the survivors are dequantized.
     """
 
     def __init__(self, anchors: np.ndarray, score_threshold: float = 0.3,
@@ -46,21 +70,28 @@ class Postprocessor:
         self.pre_nms_top_k = int(pre_nms_top_k)
         self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
 
-    def __call__(self, cls_logits: np.ndarray, box_regression: np.ndarray) -> RawDetections:
+    def __call__(self, cls_logits: np.ndarray, box_regression: np.ndarray,
+                 cls_quant: OutputQuantization | None = None,
+                 box_quant: OutputQuantization | None = None) -> RawDetections:
+        """Detections from one image's head outputs (float, or integer with ``*_quant``)."""
         cls_logits = cls_logits.reshape(self.anchors.shape[0], -1)
         box_regression = box_regression.reshape(self.anchors.shape[0], 4)
         if self.allowed is not None:
             cls_logits = cls_logits[:, self.allowed]
         num_classes = cls_logits.shape[1]
         flat = cls_logits.reshape(-1)
-        candidates = np.flatnonzero(flat > self.logit_threshold)
-        if candidates.size > self.pre_nms_top_k:
-            top = np.argpartition(flat[candidates], -self.pre_nms_top_k)[-self.pre_nms_top_k:]
-            candidates = candidates[top]
+        quantized = cls_quant is not None and flat.dtype.kind in "iu"
+        threshold = (cls_quant.threshold(self.logit_threshold, flat.dtype) if quantized
+                     else self.logit_threshold)
+        candidates = self._candidates(flat, threshold)
         anchor_idx, class_idx = np.divmod(candidates, num_classes)
-        logits = flat[candidates].astype(np.float32)
+        logits = (cls_quant.dequantize(flat[candidates]) if quantized
+                  else flat[candidates].astype(np.float32))
         scores = 1.0 / (1.0 + np.exp(-logits))
-        boxes = decode_boxes(box_regression[anchor_idx], self.anchors[anchor_idx])
+        codes = box_regression[anchor_idx]
+        if box_quant is not None and codes.dtype.kind in "iu":
+            codes = box_quant.dequantize(codes)
+        boxes = decode_boxes(codes, self.anchors[anchor_idx])
         keep = batched_nms(boxes, scores, class_idx, self.iou_threshold, self.max_results)
         if self.allowed is not None:
             class_idx = self.allowed[class_idx]
@@ -69,3 +100,35 @@ class Postprocessor:
             scores=scores[keep].astype(np.float32),
             class_ids=class_idx[keep].astype(np.int64),
         )
+
+    def _candidates(self, flat: np.ndarray, threshold: float) -> np.ndarray:
+        """Indices (ascending) of the top ``pre_nms_top_k`` values above ``threshold``.
+
+        When far more values could pass than are wanted (an untrained model scores almost
+        everything), a threshold raised from a strided sample cuts the one full pass down to
+        ~2k survivors; if too few survive, the exact threshold is used instead. The result is
+        identical either way.
+        """
+        k = self.pre_nms_top_k
+        if flat.size > 16 * k:
+            stride = max(1, flat.size // (16 * k))
+            sample = flat[::stride]
+            rank = min(sample.size - 1, max(1, -(-2 * k * sample.size // flat.size)))
+            estimate = np.partition(sample, sample.size - rank)[sample.size - rank]
+            if estimate > threshold:
+                raised = np.flatnonzero(flat > estimate)
+                if raised.size >= k:
+                    return _top_k(flat, raised, k)
+        return _top_k(flat, np.flatnonzero(flat > threshold), k)
+
+
+def _top_k(flat: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` candidates with the largest values; among equal values the lowest indices
+    win, so float and quantized copies of the same outputs select the same anchors."""
+    if candidates.size <= k:
+        return candidates
+    values = flat[candidates]
+    kth = np.partition(values, values.size - k)[values.size - k]
+    above = candidates[values > kth]
+    ties = candidates[values == kth][: k - above.size]
+    return np.sort(np.concatenate([above, ties]))

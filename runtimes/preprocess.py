@@ -64,7 +64,12 @@ def letterbox(image: np.ndarray, size: int, pad_value: int = 114,
 
 
 class Preprocessor:
-    """Turns a BGR (or RGB) uint8 frame into the model's input tensor, reusing buffers."""
+    """Turns a BGR (or RGB) uint8 frame into the model's input tensor.
+
+    Buffers are allocated once; each call letterboxes into the same canvas and fills the
+    same input tensor. Quantized inputs whose parameters map pixels exactly (uint8 with
+    scale 1 / zero point 0, or int8 with scale 1 / zero point -128) skip float maths.
+    """
 
     def __init__(self, input_size: int, layout: str = "NCHW", pad_value: int = 114,
                  input_dtype: np.dtype = np.float32, quantization: dict | None = None):
@@ -77,18 +82,39 @@ class Preprocessor:
         self._canvas = np.empty((input_size, input_size, 3), dtype=np.uint8)
         shape = (1, 3, input_size, input_size) if layout == "NCHW" else (1, input_size, input_size, 3)
         self._tensor = np.empty(shape, dtype=input_dtype)
+        self._fill = self._choose_fill(np.dtype(input_dtype), quantization)
+
+    def _choose_fill(self, dtype: np.dtype, q: dict | None):
+        if q is None or dtype.kind == "f":
+            return self._fill_copy
+        scale, zero = float(q["scale"]), int(q["zero_point"])
+        if dtype == np.uint8 and scale == 1.0 and zero == 0:
+            return self._fill_copy
+        if dtype == np.int8 and scale == 1.0 and zero == -128:
+            return self._fill_int8_shift
+        return self._fill_affine
+
+    def _pixels(self, canvas: np.ndarray) -> np.ndarray:
+        return canvas.transpose(2, 0, 1) if self.layout == "NCHW" else canvas
+
+    def _fill_copy(self, canvas: np.ndarray) -> None:
+        np.copyto(self._tensor[0], self._pixels(canvas), casting="unsafe")
+
+    def _fill_int8_shift(self, canvas: np.ndarray) -> None:
+        # p - 128 as int8 is p with its top bit flipped, read as int8.
+        np.bitwise_xor(self._pixels(canvas), np.uint8(0x80), out=self._tensor[0].view(np.uint8))
+
+    def _fill_affine(self, canvas: np.ndarray) -> None:
+        q = self.quantization
+        values = np.round(self._pixels(canvas).astype(np.float32) / q["scale"] + q["zero_point"])
+        limits = np.iinfo(self._tensor.dtype)
+        np.copyto(self._tensor[0], np.clip(values, limits.min, limits.max), casting="unsafe")
 
     def __call__(self, frame: np.ndarray, rgb: bool = False) -> tuple[np.ndarray, LetterboxInfo]:
+        """Return ``(input tensor, placement)``; the tensor is reused by the next call."""
         frame = validate_frame(frame)
         canvas, info = letterbox(frame, self.size, self.pad_value, out=self._canvas)
         if not rgb:
             cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB, dst=canvas)
-        pixels = canvas.transpose(2, 0, 1) if self.layout == "NCHW" else canvas
-        if self.quantization is not None:
-            q = self.quantization
-            values = np.round(pixels.astype(np.float32) / q["scale"] + q["zero_point"])
-            info_ = np.iinfo(self._tensor.dtype)
-            np.copyto(self._tensor[0], np.clip(values, info_.min, info_.max), casting="unsafe")
-        else:
-            np.copyto(self._tensor[0], pixels, casting="unsafe")
+        self._fill(canvas)
         return self._tensor, info

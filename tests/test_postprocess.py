@@ -4,7 +4,7 @@ import pytest
 
 from edgedet.anchors import AnchorSpec, decode_boxes, generate_anchors
 from edgedet.runtimes.nms import batched_nms, nms
-from edgedet.runtimes.postprocess import Postprocessor, score_to_logit
+from edgedet.runtimes.postprocess import OutputQuantization, Postprocessor, score_to_logit
 
 
 def _iou(a, b):
@@ -105,3 +105,43 @@ def test_score_to_logit_edges():
     assert score_to_logit(0.5) == 0.0
     assert score_to_logit(0.0) == -np.inf
     assert score_to_logit(1.0) == np.inf
+
+
+@pytest.mark.parametrize("score_threshold", [0.05, 0.3, 0.6])
+def test_quantized_domain_filter_equals_float_filter(score_threshold):
+    rng = np.random.default_rng(11)
+    anchors = generate_anchors(AnchorSpec(128))
+    cls_q = OutputQuantization(scale=0.05, zero_point=40)
+    box_q = OutputQuantization(scale=0.01, zero_point=-3)
+    q_cls = rng.integers(-128, 128, (len(anchors), 3)).astype(np.int8)
+    q_box = rng.integers(-128, 128, (len(anchors), 4)).astype(np.int8)
+    post = Postprocessor(anchors, score_threshold, 0.5, 100, pre_nms_top_k=300)
+    in_int8 = post(q_cls, q_box, cls_q, box_q)
+    in_float = post(cls_q.dequantize(q_cls), box_q.dequantize(q_box))
+    assert len(in_int8.scores) > 0
+    assert np.array_equal(in_int8.class_ids, in_float.class_ids)
+    assert np.allclose(in_int8.boxes, in_float.boxes) and np.allclose(in_int8.scores, in_float.scores)
+
+
+def test_quantized_threshold_is_exact_at_the_boundary():
+    q = OutputQuantization(scale=0.5, zero_point=0)
+    t = q.threshold(1.0, np.dtype(np.int8))  # real 1.0 is q = 2 exactly: must not pass
+    assert t == 2.0
+    assert q.threshold(1.2, np.dtype(np.int8)) == 2.0  # q = 3 (1.5) passes, q = 2 (1.0) not
+    assert q.threshold(1000.0, np.dtype(np.int8)) == 127  # nothing can pass
+    assert q.threshold(-1000.0, np.dtype(np.int8)) == -129  # everything passes
+
+
+@pytest.mark.parametrize("mean", [-4.0, 0.0, 2.0])
+def test_sampled_prefilter_only_skips_work(mean):
+    """The sampled threshold path must select exactly what a plain sort would."""
+    rng = np.random.default_rng(5)
+    anchors = generate_anchors(AnchorSpec(256))
+    cls_logits = np.round(rng.normal(mean, 1, (len(anchors), 20)), 1).astype(np.float32)  # ties
+    box_regression = rng.normal(0, 0.2, (len(anchors), 4)).astype(np.float32)
+    post = Postprocessor(anchors, 0.3, 0.5, 1000, pre_nms_top_k=200)
+    flat = cls_logits.reshape(-1)
+    passing = np.flatnonzero(flat > post.logit_threshold)
+    # reference: stable sort by value (desc), lower index first among equals
+    expected = np.sort(passing[np.argsort(-flat[passing], kind="stable")[:200]])
+    assert np.array_equal(post._candidates(flat, post.logit_threshold), expected)

@@ -18,7 +18,9 @@ class Backend(ABC):
     @abstractmethod
     def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run the network on a preprocessed input; return ``(cls_logits [N, C],
-        box_regression [N, 4])`` as float arrays."""
+        box_regression [N, 4])``: float arrays, or the raw int8/uint8 arrays of a model with
+        quantized outputs (their parameters in ``metadata.output_quantization``; ``Detector``
+        filters scores in the quantized domain and dequantizes only what survives)."""
 
     def info(self) -> dict:
         """Backend details worth showing users (threads, precision, providers...)."""

@@ -1,0 +1,68 @@
+"""edgedet benchmark: single-thread latency, size and mAP of model files, side by side."""
+from __future__ import annotations
+
+import argparse
+import platform
+from pathlib import Path
+
+HELP = "measure latency (and mAP) of model files side by side"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("models", nargs="*", type=Path, metavar="MODEL", help="model files to measure")
+    p.add_argument("--weights", type=Path, help="checkpoint to convert and measure")
+    p.add_argument("--formats", default="onnx", help="with --weights: torch,onnx,openvino,tflite")
+    p.add_argument("--precisions", default="fp32", help="with --weights: fp32,fp16,int8")
+    p.add_argument("--calib", type=Path, help="calibration images/dataset for int8 (default: --data)")
+    p.add_argument("--out", type=Path, help="folder for converted files and reports")
+    p.add_argument("--data", type=Path, help="labelled dataset: adds mAP columns")
+    p.add_argument("--format", dest="data_format", help="dataset format: coco, voc, yolo")
+    p.add_argument("--split", default="val", help="dataset split for mAP (default val)")
+    p.add_argument("--runs", type=int, default=50, help="timed runs per model (default 50)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed runs first (default 5)")
+    p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    p.add_argument("--image", type=Path, help="frame to time on (default: a dataset image or a 1280x720 synthetic frame)")
+    p.add_argument("--json", type=Path, help="write the results as JSON")
+    p.add_argument("--md", type=Path, help="write the table as markdown")
+    p.add_argument("--plot", type=Path, help="write a PNG (latency vs mAP)")
+
+
+def _split(text: str) -> list[str]:
+    return [t.strip().lower() for t in text.split(",") if t.strip()]
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def run(args: argparse.Namespace) -> int:
+    from edgedet.benchmarking.report import save_plot, to_json, to_markdown, to_table
+    from edgedet.benchmarking.runner import BenchmarkPlan, run_benchmark
+    from edgedet.fileio import atomic_write_text
+
+    plan = BenchmarkPlan(
+        models=list(args.models), weights=args.weights, formats=_split(args.formats),
+        precisions=_split(args.precisions), calib=args.calib or args.data, out_dir=args.out,
+        data=args.data, data_format=args.data_format, split=args.split, runs=args.runs,
+        warmup=args.warmup, threads=args.threads, image=args.image,
+    )
+    rows = run_benchmark(plan)
+    print(f"CPU: {cpu_name()}; threads: {args.threads}; {args.runs} runs after {args.warmup} warm-up; "
+          "stage columns are medians in ms")
+    print(to_table(rows))
+    if args.json:
+        atomic_write_text(args.json, to_json(rows))
+    if args.md:
+        atomic_write_text(args.md, to_markdown(rows) + "\n")
+    if args.plot:
+        save_plot(rows, args.plot, title=f"edgedet benchmark ({args.threads} thread)")
+    for path in (args.json, args.md, args.plot):
+        if path:
+            print(f"wrote {path}")
+    return 0 if all(r.ok for r in rows) else 1
