@@ -50,3 +50,15 @@ def existing_file(path: PathLike, what: str = "file") -> Path:
     if not p.is_file():
         raise InvalidInputError(f"{what} is not a file: {p}")
     return p
+
+
+def atomic_write_image(target: PathLike, image) -> Path:
+    """Encode ``image`` (BGR uint8) by ``target``'s suffix (.jpg when none) and write it atomically."""
+    import cv2
+
+    target = Path(target)
+    ok, encoded = cv2.imencode(target.suffix or ".jpg", image)
+    if not ok:
+        raise InvalidInputError(f"cannot encode an image as {target.suffix or '.jpg'}: {target}")
+    atomic_write_bytes(target, encoded.tobytes())
+    return target

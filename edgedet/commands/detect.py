@@ -30,7 +30,7 @@ def _save_path(save: str, image: Path, many: bool) -> Path:
 def run(args: argparse.Namespace) -> int:
     import cv2
 
-    from edgedet.fileio import atomic_path
+    from edgedet.fileio import atomic_write_image
     from edgedet.runtimes import Detector
 
     detector = Detector(args.model, score_threshold=args.score, iou_threshold=args.iou,
@@ -59,11 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {d.label:<16} {d.score:.2f}  [{box}]")
         if args.save:
             out = _save_path(args.save, path, many)
-            with atomic_path(out) as tmp:
-                ok, encoded = cv2.imencode(out.suffix or ".jpg", detections.draw(frame))
-                if not ok:
-                    raise OSError(f"could not encode {out}")
-                tmp.write_bytes(encoded.tobytes())
+            atomic_write_image(out, detections.draw(frame))
             if not args.json:
                 print(f"  saved {out}")
     return 1 if failures else 0

@@ -1,0 +1,35 @@
+"""edgedet quickstart: the whole product on built-in synthetic data, in minutes."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "synthetic data -> train D0 -> convert to every format -> benchmark table and plot"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from edgedet.quickstart import QuickstartOptions
+
+    d = QuickstartOptions()
+    p.add_argument("--out", type=Path, default=d.out, help=f"output folder (default {d.out})")
+    p.add_argument("--images", type=int, default=d.images, help=f"synthetic images (default {d.images})")
+    p.add_argument("--epochs", type=int, default=d.epochs, help=f"training epochs (default {d.epochs})")
+    p.add_argument("--batch", type=int, default=d.batch, help=f"batch size (default {d.batch})")
+    p.add_argument("--imgsz", type=int, default=d.imgsz, help=f"input size (default {d.imgsz})")
+    p.add_argument("--formats", default=",".join(d.formats), help="formats to convert to")
+    p.add_argument("--precisions", default=",".join(d.precisions), help="precisions to convert to")
+    p.add_argument("--runs", type=int, default=d.runs, help=f"timed runs per model (default {d.runs})")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed")
+
+
+def run(args: argparse.Namespace) -> int:
+    from edgedet.quickstart import QuickstartOptions, run_quickstart
+
+    opts = QuickstartOptions(
+        out=args.out, images=args.images, epochs=args.epochs, batch=args.batch,
+        imgsz=args.imgsz, formats=[f.strip() for f in args.formats.split(",") if f.strip()],
+        precisions=[p.strip() for p in args.precisions.split(",") if p.strip()],
+        runs=args.runs, seed=args.seed,
+    )
+    run_quickstart(opts)
+    return 0
