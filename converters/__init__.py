@@ -1,26 +1,164 @@
-"""Converters: one module per target format. ``convert`` dispatches by target name."""
+"""Converters: one module per target format; :func:`convert` dispatches by target name.
+
+``convert(weights, target, out, precision, calib, ...)`` writes one deployable file and
+returns its path. :func:`convert_with_report` does the same and also returns the
+:class:`~edgedet.converters.parity.ParityReport` (the converted file against the PyTorch
+model on the calibration images); ``convert(report=True)`` prints that report.
+"""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Optional
 
 from edgedet.errors import InvalidInputError
+from edgedet.fileio import PathLike
 
-TARGETS = ("onnx",)
-SUFFIXES = {"onnx": ".onnx"}
+if TYPE_CHECKING:
+    from edgedet.converters.parity import ParityReport
+
+TARGETS = ("onnx", "openvino", "tflite")
+PRECISIONS = ("fp32", "fp16", "int8")
+SUFFIXES = {"onnx": ".onnx", "openvino": ".xml", "tflite": ".tflite"}
+SUPPORTED = {
+    "onnx": ("fp32", "int8"),
+    "openvino": ("fp32", "fp16", "int8"),
+    "tflite": ("fp32", "int8"),
+}
+
+
+# (module, pip extra, purpose) needed by each request, checked before any slow work.
+_NEEDS = {
+    "onnx": [("onnx", "onnx", "ONNX export"), ("onnxruntime", "onnx", "ONNX parity checks")],
+    "openvino": [("onnx", "onnx", "ONNX export"), ("openvino", "openvino", "OpenVINO IR export")],
+    "tflite": [("litert_torch", "convert", "TFLite conversion"),
+               ("ai_edge_litert", "convert", "TFLite conversion")],
+}
+_NEEDS_INT8 = {
+    "onnx": [("onnxruntime.quantization", "onnx", "ONNX int8 quantization")],
+    "openvino": [("nncf", "convert", "OpenVINO int8 quantization")],
+    "tflite": [("ai_edge_quantizer", "convert", "TFLite int8 quantization")],
+}
+
+
+def check_dependencies(target: str, precision: str) -> None:
+    """Raise MissingDependencyError (naming the pip extra) if a needed package is absent."""
+    from edgedet.errors import require
+
+    for module, extra, purpose in _NEEDS[target] + (_NEEDS_INT8[target] if precision == "int8" else []):
+        require(module, extra, purpose)
 
 
 def _converter(target: str) -> Callable[..., Path]:
     if target == "onnx":
-        from edgedet.converters.onnx import convert_to_onnx
+        from edgedet.converters.onnx import convert_onnx
 
-        return convert_to_onnx
-    raise InvalidInputError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+        return convert_onnx
+    if target == "openvino":
+        from edgedet.converters.openvino import convert_openvino
+
+        return convert_openvino
+    from edgedet.converters.tflite import convert_tflite
+
+    return convert_tflite
 
 
-def convert(weights: str | Path, target: str, out: str | Path | None = None, **options) -> Path:
-    """Convert a checkpoint to ``target``; returns the written path."""
-    target = str(target).lower()
-    fn = _converter(target)
-    out = Path(out) if out else Path(weights).with_suffix(SUFFIXES[target])
-    return fn(weights, out, **options)
+def check_request(target: str, precision: str, out: Optional[PathLike]) -> tuple[str, str]:
+    """Validate target, precision and output suffix; returns normalized (target, precision)."""
+    target, precision = str(target).lower(), str(precision).lower()
+    if target not in TARGETS:
+        raise InvalidInputError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    if precision not in PRECISIONS:
+        raise InvalidInputError(
+            f"unknown precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+    if precision not in SUPPORTED[target]:
+        able = [t for t, p in SUPPORTED.items() if precision in p]
+        raise InvalidInputError(
+            f"target {target} cannot be written in {precision}: it supports "
+            f"{', '.join(SUPPORTED[target])} ({precision} is available for {', '.join(able)})")
+    if out is not None and Path(out).suffix.lower() != SUFFIXES[target]:
+        raise InvalidInputError(
+            f"output {out} has suffix {Path(out).suffix or '(none)'!r} but a {target} file must "
+            f"end in {SUFFIXES[target]}")
+    return target, precision
+
+
+def _check_weights(weights: PathLike) -> Path:
+    from edgedet.fileio import existing_file
+    from edgedet.runtimes.formats import sniff_format
+
+    path = existing_file(weights, "checkpoint")
+    kind = sniff_format(path)
+    if kind != "torch":
+        raise InvalidInputError(
+            f"{path} is a{'n' if kind[0] in 'aeiou' else ''} {kind} model file, not a PyTorch "
+            "checkpoint; convert takes the .pt file written by `edgedet train` or `edgedet init`")
+    return path
+
+
+def _check_free(out: Path, target: str, overwrite: bool) -> None:
+    if target == "openvino":
+        from edgedet.converters.openvino import check_ir_target
+
+        check_ir_target(out, overwrite)
+    elif out.exists() and not overwrite:
+        raise InvalidInputError(f"{out} already exists; pass --force to overwrite it")
+
+
+def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] = None,
+                        precision: str = "fp32", calib: Optional[PathLike] = None,
+                        calib_size: int = 200, overwrite: bool = False,
+                        report: bool = True) -> tuple[Path, Optional["ParityReport"]]:
+    """Convert a checkpoint; returns ``(written path, parity report or None)``.
+
+    Every check on the request (target, precision, paths, calibration data) runs before any
+    slow work, and nothing is left on disk if the conversion fails.
+    """
+    from edgedet.converters import calibration
+
+    target, precision = check_request(target, precision, out)
+    weights = _check_weights(weights)
+    out = Path(out) if out else weights.with_suffix(SUFFIXES[target])
+    _check_free(out, target, overwrite)
+    if precision == "int8":
+        calibration.require_calibration(calib, target)
+    check_dependencies(target, precision)
+
+    from edgedet.checkpoint import load_checkpoint
+
+    model, metadata = load_checkpoint(weights)
+    images = None
+    if calib is not None:
+        images = calibration.load_calibration_images(calib, metadata.input_size, calib_size)
+    written = _converter(target)(model, metadata, out, precision=precision, images=images,
+                                 overwrite=overwrite)
+    if not report:
+        return written, None
+    from edgedet.converters.parity import measure_parity
+
+    result = measure_parity(model, metadata, written, target, precision, images)
+    return written, result
+
+
+def convert(weights: PathLike, target: str, out: Optional[PathLike] = None,
+            precision: str = "fp32", calib: Optional[PathLike] = None, calib_size: int = 200,
+            overwrite: bool = False, report: bool = True) -> Path:
+    """Convert a checkpoint to ``target`` in ``precision``; returns the written path.
+
+    Args:
+        weights: edgedet checkpoint (.pt).
+        target: one of :data:`TARGETS`.
+        out: output path (default: ``weights`` with the target's suffix).
+        precision: one of the target's entries in :data:`SUPPORTED`.
+        calib: image folder or dataset for int8 calibration (and the parity report).
+        calib_size: most calibration images used.
+        overwrite: replace existing output files.
+        report: measure and print the parity report (see :func:`convert_with_report`).
+    """
+    written, result = convert_with_report(weights, target, out, precision, calib, calib_size,
+                                          overwrite, report)
+    if result is not None:
+        print(result.format())
+    return written
+
+
+__all__ = ["TARGETS", "PRECISIONS", "SUPPORTED", "SUFFIXES", "convert", "convert_with_report"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Optional
+
+import numpy as np
 
 from edgedet.errors import require
 from edgedet.fileio import PathLike, atomic_path
@@ -37,10 +40,28 @@ def export_onnx(model, metadata: ModelMetadata, out: PathLike, overwrite: bool =
                 do_constant_folding=True,
             )
         graph = onnx.load(str(raw))
+    inline_shared_initializers(graph)
     stamp_metadata(graph, metadata)
     with atomic_path(out, overwrite=overwrite) as tmp_out:
         onnx.save(graph, str(tmp_out))
     return Path(out)
+
+
+def inline_shared_initializers(graph) -> None:
+    """Replace ``Identity(initializer)`` nodes with copies of the initializer.
+
+    The torch exporter stores equal parameters once and feeds the duplicates through Identity
+    nodes (common in fresh models: every folded all-zero bias is equal). Quantizers then see
+    non-constant biases and leave those convolutions with float biases.
+    """
+    from onnx import numpy_helper
+
+    inits = {t.name: t for t in graph.graph.initializer}
+    for node in list(graph.graph.node):
+        if node.op_type == "Identity" and node.input[0] in inits:
+            copy = numpy_helper.from_array(numpy_helper.to_array(inits[node.input[0]]), node.output[0])
+            graph.graph.initializer.append(copy)
+            graph.graph.node.remove(node)
 
 
 def stamp_metadata(graph, metadata: ModelMetadata) -> None:
@@ -54,9 +75,18 @@ def stamp_metadata(graph, metadata: ModelMetadata) -> None:
     graph.producer_name = "edgedet"
 
 
-def convert_to_onnx(weights: PathLike, out: PathLike, overwrite: bool = True) -> Path:
-    """Load a checkpoint and export it to ONNX at ``out`` (written atomically)."""
-    from edgedet.checkpoint import load_checkpoint
+def export_onnx_to_dir(model, metadata: ModelMetadata, directory: PathLike) -> Path:
+    """Export an fp32 ONNX file into a scratch ``directory`` (an input to other converters)."""
+    return export_onnx(model, metadata, Path(directory) / "model.onnx")
 
-    model, metadata = load_checkpoint(weights)
-    return export_onnx(model, metadata, out, overwrite=overwrite)
+
+def convert_onnx(model, metadata: ModelMetadata, out: PathLike, precision: str = "fp32",
+                 images: Optional[list[np.ndarray]] = None, overwrite: bool = False) -> Path:
+    """Write ``model`` as ONNX at ``out``: fp32, or int8 (QDQ) calibrated on ``images``."""
+    if precision == "fp32":
+        return export_onnx(model, metadata, out, overwrite=overwrite)
+    from edgedet.converters.onnx_int8 import quantize_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = export_onnx_to_dir(model, metadata, tmp)
+        return quantize_onnx(fp32, images, metadata, out, overwrite=overwrite)

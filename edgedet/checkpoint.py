@@ -56,6 +56,9 @@ def load_checkpoint(path: PathLike, use_ema: bool = True) -> tuple[EfficientDet,
     Training checkpoints may carry EMA weights (``"ema"``); they are preferred when present.
     """
     state = read_checkpoint(path)
+    if "metadata" not in state:
+        raise ModelLoadError(f"{path}: checkpoint has no 'metadata' record (input size, classes, "
+                             "anchors); re-save it with edgedet")
     metadata = ModelMetadata.from_dict(state["metadata"], source=str(path))
     model = build_model(metadata.model, metadata.num_classes)
     weights = state.get("ema") if use_ema and state.get("ema") else state["model"]

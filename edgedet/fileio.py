@@ -11,6 +11,10 @@ from edgedet.errors import InvalidInputError
 
 PathLike = Union[str, os.PathLike]
 
+# mkstemp creates files readable by the owner only; outputs get the usual umask-based mode.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(target: PathLike, overwrite: bool = True) -> Iterator[Path]:
@@ -27,6 +31,7 @@ def atomic_path(target: PathLike, overwrite: bool = True) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_UMASK)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

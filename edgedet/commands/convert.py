@@ -1,4 +1,4 @@
-"""edgedet convert: checkpoint -> deployable model file."""
+"""edgedet convert: checkpoint -> deployable model file, with a parity report."""
 from __future__ import annotations
 
 import argparse
@@ -6,25 +6,49 @@ import time
 from pathlib import Path
 
 
-HELP = "convert a checkpoint to a deployable model file"
+HELP = "convert a checkpoint to a deployable model file (onnx, openvino, tflite)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from edgedet.converters import TARGETS
+    from edgedet.converters import PRECISIONS, SUPPORTED, TARGETS
+    from edgedet.converters.calibration import DEFAULT_CALIB_SIZE
 
+    support = "; ".join(f"{t}: {', '.join(ps)}" for t, ps in SUPPORTED.items())
     p.add_argument("--weights", required=True, help="checkpoint (.pt) to convert")
     p.add_argument("--target", required=True, help=f"output format: {', '.join(TARGETS)}")
+    p.add_argument("--precision", default="fp32",
+                   help=f"{', '.join(PRECISIONS)} (default fp32; {support})")
     p.add_argument("--out", help="output path (default: weights path with the target's suffix)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.add_argument("--calib", help="image folder or dataset for int8 calibration and the "
+                                   "parity report (required for int8)")
+    p.add_argument("--calib-size", type=int, default=DEFAULT_CALIB_SIZE,
+                   help=f"most calibration images to use (default {DEFAULT_CALIB_SIZE})")
+    p.add_argument("--json", metavar="PATH", help="also write the parity report as JSON here")
+    p.add_argument("--no-report", action="store_true", help="skip the parity measurement")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def _size_mb(path: Path) -> float:
+    files = [path, path.with_suffix(".bin")] if path.suffix == ".xml" else [path]
+    return sum(f.stat().st_size for f in files if f.exists()) / 1e6
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgedet.converters import convert
-    from edgedet.fileio import existing_file
+    from edgedet.converters import convert_with_report
+    from edgedet.errors import InvalidInputError
 
-    existing_file(args.weights, "checkpoint")
+    if args.json and args.no_report:
+        raise InvalidInputError("--json writes the parity report, which --no-report skips")
     start = time.perf_counter()
-    out = convert(args.weights, args.target, args.out, overwrite=args.force)
-    size_mb = Path(out).stat().st_size / 1e6
-    print(f"wrote {out} ({size_mb:.1f} MB) in {time.perf_counter() - start:.1f} s")
+    out, report = convert_with_report(
+        args.weights, args.target, args.out, precision=args.precision, calib=args.calib,
+        calib_size=args.calib_size, overwrite=args.force, report=not args.no_report,
+    )
+    print(f"wrote {out} ({_size_mb(Path(out)):.1f} MB, {args.target} {args.precision}) "
+          f"in {time.perf_counter() - start:.1f} s")
+    if report is not None:
+        print(report.format())
+        if args.json:
+            report.write_json(args.json)
+            print(f"parity report written to {args.json}")
     return 0

@@ -20,8 +20,14 @@ def open_backend(path: str | Path, num_threads: int = 1, backend: str | None = N
         from edgedet.runtimes.backends.torch_backend import TorchBackend
 
         return TorchBackend(path, num_threads=num_threads, **options)
-    if fmt in FORMATS:
-        raise InvalidInputError(f"{path}: the {fmt} backend is not available in this edgedet version")
+    if fmt == "openvino":
+        from edgedet.runtimes.backends.openvino_backend import OpenVinoBackend
+
+        return OpenVinoBackend(path, num_threads=num_threads, **options)
+    if fmt == "tflite":
+        from edgedet.runtimes.backends.tflite_backend import TfliteBackend
+
+        return TfliteBackend(path, num_threads=num_threads, **options)
     raise InvalidInputError(f"unknown backend {fmt!r}: expected one of {', '.join(FORMATS)}")
 
 

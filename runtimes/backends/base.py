@@ -22,6 +22,18 @@ class Backend(ABC):
         quantized outputs (their parameters in ``metadata.output_quantization``; ``Detector``
         filters scores in the quantized domain and dequantizes only what survives)."""
 
+    def infer_float(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`infer` with quantized outputs dequantized (for comparisons and reports)."""
+        from edgedet.runtimes.postprocess import OutputQuantization
+
+        records = self.metadata.output_quantization or {}
+        results = []
+        for name, values in zip(("cls_logits", "box_regression"), self.infer(tensor)):
+            quant = OutputQuantization.from_metadata(records.get(name))
+            results.append(quant.dequantize(values) if quant and values.dtype.kind in "iu"
+                           else values)
+        return results[0], results[1]
+
     def info(self) -> dict:
         """Backend details worth showing users (threads, precision, providers...)."""
         return {"backend": self.name}

@@ -1,0 +1,49 @@
+"""fp32 ONNX -> int8 ONNX with ONNX Runtime static quantization (QDQ, per-channel weights)."""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from edgedet.converters.calibration import to_nchw_float
+from edgedet.errors import require
+from edgedet.fileio import PathLike, atomic_path
+from edgedet.metadata import ModelMetadata
+
+
+def quantize_onnx(fp32_path: PathLike, images: list[np.ndarray], metadata: ModelMetadata,
+                  out: PathLike, overwrite: bool = False) -> Path:
+    """Quantize ``fp32_path`` on calibration ``images`` (RGB uint8 canvases) and write ``out``.
+
+    Activations are uint8 (asymmetric), weights int8 per output channel, min/max calibration.
+    The input stays float pixels, so the runtime feeds the same tensor as for fp32.
+    """
+    onnx = require("onnx", "onnx", "ONNX int8 quantization")
+    quant = require("onnxruntime.quantization", "onnx", "ONNX int8 quantization")
+    from edgedet.converters.onnx import INPUT_NAME, stamp_metadata
+
+    class Reader(quant.CalibrationDataReader):
+        def __init__(self) -> None:
+            self._tensors = iter(to_nchw_float(images))
+
+        def get_next(self):
+            tensor = next(self._tensors, None)
+            return None if tensor is None else {INPUT_NAME: tensor}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "int8.onnx"
+        # Leave CalibMaxIntermediateOutputs unset: in onnxruntime 1.31 it discards the
+        # collected ranges instead of merging them (measured).
+        quant.quantize_static(
+            str(fp32_path), str(raw), Reader(),
+            quant_format=quant.QuantFormat.QDQ, per_channel=True,
+            activation_type=quant.QuantType.QUInt8, weight_type=quant.QuantType.QInt8,
+            calibrate_method=quant.CalibrationMethod.MinMax,
+        )
+        graph = onnx.load(str(raw))
+    stamp_metadata(graph, replace(metadata, precision="int8"))
+    with atomic_path(out, overwrite=overwrite) as tmp_out:
+        onnx.save(graph, str(tmp_out))
+    return Path(out)

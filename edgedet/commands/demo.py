@@ -1,0 +1,143 @@
+"""edgedet demo: live boxes from a camera, video file or image folder; any model format."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Iterator, Optional
+
+from edgedet.errors import InvalidInputError
+
+HELP = "run a model on a camera, video or image folder: live window and/or annotated video + JSONL"
+
+
+def parse_size(text: Optional[str]) -> Optional[tuple]:
+    """``"640x480"`` -> ``(640, 480)``; ``None`` stays ``None``."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match or int(match[1]) < 16 or int(match[2]) < 16:
+        raise InvalidInputError(f"--size must look like 640x480 (both at least 16), got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def parse_classes(text: Optional[str]) -> Optional[list]:
+    """``"car,person"`` -> ``["car", "person"]``; ``None`` means every class."""
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InvalidInputError(f"--classes needs at least one class name, got {text!r}")
+    return names
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="model file (.onnx, .xml, .tflite or .pt)")
+    p.add_argument("--source", default="0",
+                   help="camera index (0), video file, image folder, /dev/videoN, stream URL, "
+                        "or 'picamera' (default 0)")
+    p.add_argument("--score", type=float, default=0.3, help="score threshold (default 0.3)")
+    p.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold (default 0.5)")
+    p.add_argument("--max-results", type=int, default=100, help="max detections per frame")
+    p.add_argument("--classes", help="only report these class names, comma-separated")
+    p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    p.add_argument("--size", help="capture size WxH, e.g. 640x480 (cameras ask the driver; "
+                                   "files are resized)")
+    p.add_argument("--every", type=int, default=1,
+                   help="files: process every N-th frame (default 1); cameras always take the newest")
+    p.add_argument("--headless", action="store_true",
+                   help="no window (automatic when there is no display)")
+    p.add_argument("--save", help="write the annotated video here (.mp4)")
+    p.add_argument("--jsonl", help="write per-frame detections here, one JSON object per line")
+    p.add_argument("--max-frames", type=int, help="stop after this many processed frames")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    outputs = [Path(o).resolve() for o in (args.save, args.jsonl) if o]
+    if len(outputs) == 2 and outputs[0] == outputs[1]:
+        raise InvalidInputError("--save and --jsonl name the same file")
+    source = Path(args.source)
+    if source.exists() and source.resolve() in outputs:
+        raise InvalidInputError(f"refusing to overwrite the source {args.source} with an output")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise InvalidInputError(f"--max-frames must be >= 1, got {args.max_frames}")
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """Treat SIGTERM (``kill``, systemd stop) like Ctrl-C, so the outputs are finished."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(args: argparse.Namespace) -> int:
+    import cv2
+
+    from edgedet.apps.demo import run_demo
+    from edgedet.apps.display import open_window
+    from edgedet.apps.sinks import JsonlSink, VideoSink
+    from edgedet.apps.sources import open_source
+    from edgedet.runtimes import Detector
+
+    size = parse_size(args.size)
+    _check_outputs(args)
+    # The model first: a bad model file or a missing runtime fails before the camera opens.
+    detector = Detector(args.model, score_threshold=args.score, iou_threshold=args.iou,
+                        max_results=args.max_results, num_threads=args.threads,
+                        categories=parse_classes(args.classes))
+    # OpenCV's own thread pool (resize in preprocessing) follows the same budget.
+    cv2.setNumThreads(args.threads)
+    info = detector.info
+    print(f"model: {args.model} ({info['model']} {info['input_size']}px, {info['precision']}, "
+          f"{info['backend']}, {args.threads} thread(s))")
+
+    source = open_source(args.source, every=args.every, size=size)
+    window = None
+    sinks: list = []
+    try:
+        if source.live and args.every != 1:
+            print("note: --every applies to files; a camera always gives its newest frame",
+                  file=sys.stderr)
+        print(f"source: {source.description}")
+        if not args.headless:
+            window, reason = open_window(f"edgedet demo - {Path(args.model).name}")
+            if window is None:
+                print(f"running headless: {reason}", file=sys.stderr)
+        if args.save:
+            sinks.append(VideoSink(args.save, fps=source.fps))
+        if args.jsonl:
+            sinks.append(JsonlSink(args.jsonl))
+    except BaseException:
+        for opened in [source, *sinks, window]:
+            if opened is not None:
+                opened.close()
+        raise
+    if window is None and not sinks:
+        print("note: nothing is shown or saved; add --save out.mp4 and/or --jsonl dets.jsonl",
+              file=sys.stderr)
+    if window is not None:
+        print("press q or Esc in the window to quit")
+
+    with _sigterm_as_ctrl_c():
+        result = run_demo(source, detector, sinks, window=window,
+                          draw=window is not None or bool(args.save), max_frames=args.max_frames)
+    print(result.summary())
+    for sink in sinks:
+        written = getattr(sink, "frames_written", getattr(sink, "lines_written", 0))
+        print(f"saved {sink.path} ({written} frames)" if written else
+              f"nothing written to {sink.path}: no frame was processed")
+    return 130 if result.interrupted else 0

@@ -1,0 +1,49 @@
+"""edgedet train: train EfficientDet D0-D2 on a COCO, VOC or YOLO dataset."""
+from __future__ import annotations
+
+import argparse
+
+HELP = "train a D0/D1/D2 checkpoint on a labelled dataset (COCO, VOC or YOLO)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="dataset folder (or COCO json / YOLO data.yaml)")
+    p.add_argument("--format", choices=("coco", "voc", "yolo"), help="dataset format (default: detect)")
+    p.add_argument("--model", default="d0", help="d0, d1 or d2 (default d0)")
+    p.add_argument("--imgsz", type=int, help="input size, multiple of 128; 256/384 suit CPUs (default: the model's)")
+    p.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
+    p.add_argument("--batch", type=int, default=8, help="batch size per process (default 8)")
+    p.add_argument("--out", default="runs/exp", help="run folder (default runs/exp)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--force", action="store_true", help="start afresh even if OUT holds a run")
+    p.add_argument("--workers", type=int, default=2, help="data-loading processes (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--lr", type=float, help="peak learning rate (default 0.08 x global batch / 64)")
+    p.add_argument("--warmup-epochs", type=float, default=1.0, help="linear warm-up length (default 1)")
+    p.add_argument("--ema-decay", type=float, default=0.9998, help="EMA decay of weights (default 0.9998)")
+    p.add_argument("--scale", type=float, nargs=2, default=(0.1, 2.0), metavar=("MIN", "MAX"),
+                   help="scale-jitter range (default 0.1 2.0, the official recipe)")
+    p.add_argument("--split", default="train", help="training split (default train)")
+    p.add_argument("--val-split", default="val", help="validation split; 'none' to skip (default val)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from edgedet.data.report import print_dataset_warnings
+
+    print_dataset_warnings()
+    from edgedet.train import TrainConfig, train
+
+    config = TrainConfig(
+        data=args.data, format=args.format, model=args.model, imgsz=args.imgsz, epochs=args.epochs,
+        batch=args.batch, out=args.out, resume=args.resume, exist_ok=args.force,
+        workers=args.workers, seed=args.seed, lr=args.lr, warmup_epochs=args.warmup_epochs,
+        ema_decay=args.ema_decay, scale_min=args.scale[0], scale_max=args.scale[1],
+        train_split=args.split,
+        val_split=None if args.val_split.lower() == "none" else args.val_split,
+        threads=args.threads, device=args.device,
+    )
+    best = train(config)
+    print(f"best checkpoint: {best}")
+    return 0

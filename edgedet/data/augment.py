@@ -1,0 +1,85 @@
+"""Training augmentation: horizontal flip, random scale jitter with crop, then the runtime's
+letterbox, so that at scale 1 a training input is exactly what ``Detector`` feeds the model."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgedet.runtimes.preprocess import letterbox
+
+# Boxes narrower than this (network-input pixels) after cropping are dropped.
+MIN_KEPT_SIDE = 2.0
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Scale range follows the official EfficientDet recipe (0.1-2.0)."""
+
+    scale_min: float = 0.1
+    scale_max: float = 2.0
+    flip_probability: float = 0.5
+
+
+def hflip(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror an image left-right, and its boxes with it."""
+    w = image.shape[1]
+    flipped = boxes.copy()
+    flipped[:, 0], flipped[:, 2] = w - boxes[:, 2], w - boxes[:, 0]
+    return image[:, ::-1], flipped
+
+
+def scale_and_crop(image: np.ndarray, boxes: np.ndarray, size: int, scale: float,
+                   rng: np.random.Generator,
+                   pad_value: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """Place ``image`` at ``scale`` x its letterbox size, cropping a random window when it
+    then exceeds ``size``. Returns the ``size`` x ``size`` input, the moved boxes (unclipped,
+    in input pixels) and the (width, height) of the image area in the input."""
+    h, w = image.shape[:2]
+    longest = max(h, w)
+    if scale <= 1.0:
+        # Shrink with the letterbox itself, then paste top-left onto a padded canvas.
+        inner = max(1, int(round(size * scale)))
+        small, info = letterbox(image, inner, pad_value)
+        canvas = np.full((size, size, image.shape[2]), pad_value, dtype=image.dtype)
+        canvas[:inner, :inner] = small
+        factors = np.array([info.scale_x, info.scale_y] * 2, dtype=np.float32)
+        return canvas, boxes * factors, _visible(info)
+    # Zoom in: cut a window whose longer side is longest/scale, then letterbox it to size.
+    window = longest / scale
+    cw, ch = min(w, window), min(h, window)
+    x0 = int(rng.uniform(0, w - cw + 1e-6))
+    y0 = int(rng.uniform(0, h - ch + 1e-6))
+    crop = image[y0:y0 + int(round(ch)), x0:x0 + int(round(cw))]
+    out, info = letterbox(crop, size, pad_value)
+    shifted = boxes - np.array([x0, y0, x0, y0], dtype=np.float32)
+    factors = np.array([info.scale_x, info.scale_y] * 2, dtype=np.float32)
+    return out, shifted * factors, _visible(info)
+
+
+def _visible(info) -> tuple[float, float]:
+    return info.width * info.scale_x, info.height * info.scale_y
+
+
+def clip_and_filter(boxes: np.ndarray, class_ids: np.ndarray, limit_x: float,
+                    limit_y: float) -> tuple[np.ndarray, np.ndarray]:
+    """Clip boxes to the visible image area and drop those that became slivers."""
+    boxes = boxes.copy()
+    boxes[:, 0::2] = boxes[:, 0::2].clip(0, limit_x)
+    boxes[:, 1::2] = boxes[:, 1::2].clip(0, limit_y)
+    keep = ((boxes[:, 2] - boxes[:, 0]) >= MIN_KEPT_SIDE) & ((boxes[:, 3] - boxes[:, 1]) >= MIN_KEPT_SIDE)
+    return boxes[keep], class_ids[keep]
+
+
+def augment(image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray, size: int,
+            config: AugmentConfig, rng: np.random.Generator,
+            pad_value: int = 114) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flip, scale-jitter + crop and letterbox one image; returns (input, boxes, class ids)."""
+    boxes = boxes.astype(np.float32).reshape(-1, 4)
+    if rng.random() < config.flip_probability:
+        image, boxes = hflip(image, boxes)
+    scale = float(rng.uniform(config.scale_min, config.scale_max))
+    out, moved, (limit_x, limit_y) = scale_and_crop(image, boxes, size, scale, rng, pad_value)
+    boxes, class_ids = clip_and_filter(moved, class_ids, limit_x, limit_y)
+    return out, boxes, class_ids
+

@@ -1,0 +1,63 @@
+"""The torch side of the data: decode, augment and match targets in DataLoader workers."""
+from __future__ import annotations
+
+import warnings
+
+import cv2
+import numpy as np
+import torch
+
+from edgedet.data.augment import AugmentConfig, augment
+from edgedet.data.report import DatasetWarning
+from edgedet.data.types import Dataset
+from edgedet.train.targets import assign_targets
+
+# How many other samples to try when an image turns out to be unreadable.
+_MAX_SUBSTITUTES = 10
+
+
+class DetectionDataset(torch.utils.data.Dataset):
+    """Yields ``(image uint8 [3, S, S] RGB, labels [N], box_targets [N, 4])`` per sample.
+
+    Augmentation randomness is seeded from (seed, epoch, index), so a sample looks the same
+    whatever the worker count or after a resume. Unreadable images are skipped with a
+    warning naming them; a neighbouring sample takes their place.
+    """
+
+    def __init__(self, dataset: Dataset, anchors: np.ndarray, image_size: int,
+                 augment_config: AugmentConfig, pad_value: int = 114, seed: int = 0):
+        self.samples = dataset.samples
+        self.anchors = anchors
+        self.size = image_size
+        self.augment_config = augment_config
+        self.pad_value = pad_value
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        for attempt in range(_MAX_SUBSTITUTES):
+            sample = self.samples[(index + attempt) % len(self.samples)]
+            image = cv2.imread(str(sample.image_path), cv2.IMREAD_COLOR)
+            if image is not None:
+                break
+            warnings.warn(f"unreadable image skipped: {sample.image_path}", DatasetWarning)
+        else:
+            raise RuntimeError(f"{_MAX_SUBSTITUTES} consecutive unreadable images near {sample.image_path}")
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        boxes = sample.boxes
+        if image.shape[:2] != (sample.height, sample.width):
+            # Annotation size and file disagree; trust the file, boxes are relative to it.
+            sx, sy = image.shape[1] / sample.width, image.shape[0] / sample.height
+            boxes = boxes * np.array([sx, sy, sx, sy], dtype=np.float32)
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        pixels, boxes, class_ids = augment(image, boxes, sample.class_ids, self.size,
+                                           self.augment_config, rng, self.pad_value)
+        labels, box_targets = assign_targets(self.anchors, boxes, class_ids)
+        return (torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))),
+                torch.from_numpy(labels), torch.from_numpy(box_targets))

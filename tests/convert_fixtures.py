@@ -1,0 +1,64 @@
+"""Shared helpers for the conversion tests: calibration images and converted-file caching.
+
+Conversions take 10-60 s each, so every (target, precision) file is made once per session
+by :func:`converted` and shared by all tests that need it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+CALIB_COUNT = 6
+SUFFIX = {"onnx": ".onnx", "openvino": ".xml", "tflite": ".tflite"}
+ALL_FORMATS = [("onnx", "fp32"), ("onnx", "int8"), ("openvino", "fp32"), ("openvino", "fp16"),
+               ("openvino", "int8"), ("tflite", "fp32"), ("tflite", "int8")]
+
+
+def write_calibration_folder(folder: Path, count: int = CALIB_COUNT) -> Path:
+    """Images of coloured shapes on gradients, of assorted sizes, as PNG and JPEG files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    for i in range(count):
+        h, w = 160 + 24 * i, 300 - 20 * i
+        yy, xx = np.mgrid[0:h, 0:w]
+        base = rng.uniform(0, 255, 3)
+        image = np.clip(base + 0.5 * xx[..., None] - 0.3 * yy[..., None], 0, 255).astype(np.uint8)
+        for _ in range(4):
+            colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+            centre = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+            cv2.circle(image, centre, int(rng.integers(8, 60)), colour, -1)
+        cv2.imwrite(str(folder / f"img{i}.{'png' if i % 2 else 'jpg'}"), image)
+    return folder
+
+
+class ConvertedCache:
+    """Converts a checkpoint to each (target, precision) at most once; keeps the reports."""
+
+    def __init__(self, checkpoint: Path, calib: Path, out_dir: Path):
+        self.checkpoint, self.calib, self.out_dir = checkpoint, calib, out_dir
+        self.files: dict[tuple[str, str], Path] = {}
+        self.reports: dict = {}
+
+    def get(self, target: str, precision: str) -> Path:
+        key = (target, precision)
+        if key not in self.files:
+            from edgedet.converters import convert_with_report
+
+            out = self.out_dir / f"{target}_{precision}{SUFFIX[target]}"
+            path, report = convert_with_report(self.checkpoint, target, out, precision=precision,
+                                               calib=self.calib, calib_size=CALIB_COUNT)
+            self.files[key], self.reports[key] = path, report
+        return self.files[key]
+
+
+_shared: dict[Path, ConvertedCache] = {}
+
+
+def shared_cache(tmp_path_factory, checkpoint: Path) -> ConvertedCache:
+    """One cache per checkpoint for the whole session, whichever test module asks first."""
+    if checkpoint not in _shared:
+        calib = write_calibration_folder(tmp_path_factory.mktemp("calib"))
+        _shared[checkpoint] = ConvertedCache(checkpoint, calib, tmp_path_factory.mktemp("converted"))
+    return _shared[checkpoint]
