@@ -34,6 +34,7 @@ def main() -> int:
     p.add_argument("--precisions", default="fp32,int8")
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--calib-data", type=Path, default=BCCD)
+    p.add_argument("--calib-size", type=int, default=32, help="calibration images per int8 file")
     p.add_argument("--bccd-weights", type=Path, help="BCCD-trained D0 checkpoint (adds mAP rows)")
     args = p.parse_args()
     formats, precisions = args.formats.split(","), args.precisions.split(",")
@@ -47,6 +48,7 @@ def main() -> int:
         print(f"== {name}: random weights, latency only", file=sys.stderr)
         rows = run_benchmark(BenchmarkPlan(weights=weights, formats=["torch", *formats],
                                            precisions=precisions, calib=args.calib_data,
+                                           calib_size=args.calib_size, parity_report=False,
                                            out_dir=args.out / name, runs=args.runs))
         sections.append((f"{name.upper()} (random weights, latency only)", rows))
         all_rows += rows
@@ -54,6 +56,7 @@ def main() -> int:
         print("== BCCD-trained D0: latency and mAP on BCCD val", file=sys.stderr)
         rows = run_benchmark(BenchmarkPlan(weights=args.bccd_weights, formats=["torch", *formats],
                                            precisions=precisions, calib=args.calib_data,
+                                           calib_size=args.calib_size, parity_report=False,
                                            out_dir=args.out / "bccd", data=args.calib_data,
                                            data_format="voc", split="val", runs=args.runs))
         sections.append(("D0 trained on BCCD (mAP on BCCD val, 87 images)", rows))

@@ -22,6 +22,10 @@ class QuickstartOptions:
     epochs: int = 12
     batch: int = 8
     imgsz: int = 256
+    # Short-run recipe that reached val mAP@.5 0.84 in benchmarks/train_synthetic.py: a higher
+    # peak rate than the batch-scaled default and milder scale jitter than the official 0.1-2.0.
+    lr: float = 0.08
+    scale: tuple[float, float] = (0.5, 1.5)
     formats: Sequence[str] = ("onnx", "openvino", "tflite")
     precisions: Sequence[str] = ("fp32", "int8")
     runs: int = 30
@@ -59,7 +63,8 @@ def run_quickstart(opts: QuickstartOptions) -> dict[str, Path]:
     resume = (run_dir / "last.pt").exists()
     best = train(data=str(data_dir), format="coco", model="d0", imgsz=opts.imgsz,
                  epochs=opts.epochs, batch=opts.batch, out=str(run_dir), resume=resume,
-                 exist_ok=True, seed=opts.seed, workers=opts.workers)
+                 exist_ok=True, seed=opts.seed, workers=opts.workers, lr=opts.lr,
+                 scale_min=opts.scale[0], scale_max=opts.scale[1])
     print(f"    {best} in {time.perf_counter() - t:.0f} s")
 
     t = _step(3, f"converting to {', '.join(opts.formats)} x {', '.join(opts.precisions)}, "
@@ -78,14 +83,15 @@ def run_quickstart(opts: QuickstartOptions) -> dict[str, Path]:
     save_plot(rows, paths["plot"], title="quickstart: D0 on synthetic shapes (1 thread)")
     print(to_table(rows))
 
-    _step(5, "drawing detections of the fastest working model on a val image")
+    _step(5, "drawing detections of the most accurate model on a val image")
     working = [r for r in rows if r.ok]
-    fastest = min(working, key=lambda r: r.latency["total_ms"].median)
+    # Most accurate first (an int8 file can lose accuracy), then fastest among equals.
+    chosen = min(working, key=lambda r: (-(r.map or 0.0), r.latency["total_ms"].median))
     sample = load_dataset(data_dir, "coco", "val").samples[0]
     frame = cv2.imread(str(sample.image_path))
-    detections = Detector(fastest.path).detect(frame)
+    detections = Detector(chosen.path).detect(frame)
     atomic_write_image(paths["sample"], detections.draw(frame))
-    print(f"    {len(detections)} detections by {Path(fastest.path).name}")
+    print(f"    {len(detections)} detections by {Path(chosen.path).name} (mAP {chosen.map:.3f})")
 
     print(f"\nquickstart finished in {(time.perf_counter() - start) / 60:.1f} min")
     for name, path in paths.items():

@@ -24,6 +24,8 @@ class BenchmarkPlan:
     formats: Sequence[str] = ("onnx",)
     precisions: Sequence[str] = ("fp32",)
     calib: Optional[Path] = None
+    calib_size: int = 200
+    parity_report: bool = True
     out_dir: Optional[Path] = None
     data: Optional[Path] = None
     data_format: Optional[str] = None
@@ -48,7 +50,8 @@ def convert_all(plan: BenchmarkPlan, failed: list[ModelResult]) -> list[Path]:
             out = out_dir / f"{plan.weights.stem}_{precision}{SUFFIXES.get(fmt, '.' + fmt)}"
             try:
                 paths.append(convert(plan.weights, fmt, out, precision=precision,
-                                     calib=plan.calib, overwrite=True))
+                                     calib=plan.calib, calib_size=plan.calib_size,
+                                     overwrite=True, report=plan.parity_report))
             except (EdgedetError, OSError, RuntimeError, ValueError) as exc:
                 failed.append(ModelResult(path=str(out), format=fmt, precision=precision,
                                           error=f"conversion failed: {exc}"))

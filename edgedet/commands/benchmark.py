@@ -14,6 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formats", default="onnx", help="with --weights: torch,onnx,openvino,tflite")
     p.add_argument("--precisions", default="fp32", help="with --weights: fp32,fp16,int8")
     p.add_argument("--calib", type=Path, help="calibration images/dataset for int8 (default: --data)")
+    p.add_argument("--calib-size", type=int, default=200, help="most calibration images (default 200)")
+    p.add_argument("--no-report", action="store_true", help="skip the parity report of each conversion")
     p.add_argument("--out", type=Path, help="folder for converted files and reports")
     p.add_argument("--data", type=Path, help="labelled dataset: adds mAP columns")
     p.add_argument("--format", dest="data_format", help="dataset format: coco, voc, yolo")
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     plan = BenchmarkPlan(
         models=list(args.models), weights=args.weights, formats=_split(args.formats),
-        precisions=_split(args.precisions), calib=args.calib or args.data, out_dir=args.out,
+        precisions=_split(args.precisions), calib=args.calib or args.data,
+        calib_size=args.calib_size, parity_report=not args.no_report, out_dir=args.out,
         data=args.data, data_format=args.data_format, split=args.split, runs=args.runs,
         warmup=args.warmup, threads=args.threads, image=args.image,
     )
