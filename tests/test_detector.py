@@ -118,3 +118,25 @@ print("ok", det.backend.name)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "ok onnxruntime" in result.stdout
+
+
+def test_source_checkout_imports_without_installation(small_onnx):
+    """From the repository root, with site-packages on the path but without the editable
+    install's import hook (-S skips .pth files), the mapped subpackages still resolve."""
+    import site
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = f"""
+import sys
+sys.modules["torch"] = None
+import numpy as np
+from edgedet import Detector
+det = Detector({str(small_onnx)!r})
+print(len(det.detect(np.zeros((32, 32, 3), np.uint8))) >= 0, Detector.__module__)
+"""
+    env = {"PYTHONPATH": ":".join(site.getsitepackages())}
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "True edgedet.runtimes.detector" in result.stdout
