@@ -7,8 +7,6 @@ exit path (end of source, disconnect, Ctrl-C, error).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Mapping, Optional, Union
 
@@ -17,37 +15,13 @@ import numpy as np
 
 from edgedet.apps.sources import Frame
 from edgedet.errors import InvalidInputError
+from edgedet.fileio import PendingFile
 from edgedet.runtimes import Detections
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi")
 # With no frame rate known in advance (cameras), the first frames are held back to measure it.
 FPS_PROBE_FRAMES = 10
 FALLBACK_FPS = 10.0
-
-
-class PendingFile:
-    """A temporary file beside ``target`` (same suffix) that becomes ``target`` on commit."""
-
-    def __init__(self, target: Union[str, Path]):
-        self.target = Path(target)
-        try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.target.stem}.", dir=self.target.parent,
-                                       suffix=f".partial{self.target.suffix}")
-        except OSError as exc:
-            raise InvalidInputError(f"cannot write {self.target}: {exc.strerror or exc}") from exc
-        os.close(fd)
-        self.path = Path(tmp)
-
-    def commit(self) -> None:
-        # mkstemp makes the file owner-only; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.path, 0o666 & ~umask)
-        os.replace(self.path, self.target)
-
-    def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 def _estimate_fps(timestamps: list) -> float:

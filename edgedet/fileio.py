@@ -16,26 +16,48 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
+class PendingFile:
+    """A hidden temporary file beside ``target`` that becomes ``target`` on :meth:`commit`
+    (an atomic rename) or disappears on :meth:`discard`, so readers never see a partial file.
+
+    The temporary name keeps ``target``'s suffix, so writers that choose a container by
+    extension (``cv2.VideoWriter``, ``cv2.imwrite``) work on it.
+    """
+
+    def __init__(self, target: PathLike, overwrite: bool = True):
+        self.target = Path(target)
+        if self.target.exists() and not overwrite:
+            raise InvalidInputError(f"{self.target} already exists; pass --force to overwrite it")
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.target.stem}.", dir=self.target.parent,
+                                       suffix=f".partial{self.target.suffix}")
+        except OSError as exc:
+            raise InvalidInputError(f"cannot write {self.target}: {exc.strerror or exc}") from exc
+        os.close(fd)
+        self.path = Path(tmp)
+
+    def commit(self) -> Path:
+        os.chmod(self.path, 0o666 & ~_UMASK)
+        os.replace(self.path, self.target)
+        return self.target
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(target: PathLike, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success rename it onto ``target``.
 
     If the body raises, the temporary file is removed and ``target`` is left untouched.
     """
-    target = Path(target)
-    if target.exists() and not overwrite:
-        raise InvalidInputError(f"{target} already exists; pass --force to overwrite it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    pending = PendingFile(target, overwrite)
     try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_UMASK)
-        os.replace(tmp_path, target)
+        yield pending.path
+        pending.commit()
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        pending.discard()
 
 
 def atomic_write_bytes(target: PathLike, data: bytes) -> None:

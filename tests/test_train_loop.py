@@ -124,7 +124,7 @@ def test_train_command_end_to_end(shapes, tmp_path, capsys):
             "--workers", "1", "--threads", "1", "--out", str(out)]
     assert main(args) == 0
     assert {"best.pt", "last.pt", "results.csv", "results.png"} <= {p.name for p in out.iterdir()}
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
     row = (out / "results.csv").read_text().splitlines()[1].split(",")
     assert row[0] == "1" and row[5] != ""  # validation ran: val_map present
     assert read_checkpoint(out / "best.pt")["epoch"] == 1
