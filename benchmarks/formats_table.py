@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import cv2
 import numpy as np
 
 from edgedet import Detector
+from edgedet.benchmarking.latency import ModelResult, model_size_mb, time_detectors
 from edgedet.checkpoint import init_checkpoint, load_checkpoint
 from edgedet.converters import SUFFIXES, convert_with_report
 from edgedet.converters.calibration import load_calibration_images, synthetic_images
@@ -30,28 +30,6 @@ REPORT_FIELDS = ("cls_sqnr_db", "box_sqnr_db", "cls_max_abs_diff", "box_max_abs_
                  "reference_detections", "matched_detections", "mean_iou", "same_class_rate")
 FORMATS = [("onnx", "fp32"), ("onnx", "int8"), ("openvino", "fp32"), ("openvino", "fp16"),
            ("openvino", "int8"), ("tflite", "fp32"), ("tflite", "int8")]
-
-
-def interleaved_latencies_ms(detectors: dict[str, Detector], frame: np.ndarray, rounds: int,
-                             per_round: int, warmup: int = 3) -> dict[str, float]:
-    """Median wall time of ``detect(frame)`` per detector, timed in round-robin rounds so that
-    changes in machine load hit every file alike."""
-    samples: dict[str, list[float]] = {name: [] for name in detectors}
-    for det in detectors.values():
-        for _ in range(warmup):
-            det.detect(frame)
-    for _ in range(rounds):
-        for name, det in detectors.items():
-            for _ in range(per_round):
-                start = time.perf_counter()
-                det.detect(frame)
-                samples[name].append((time.perf_counter() - start) * 1e3)
-    return {name: statistics.median(times) for name, times in samples.items()}
-
-
-def _files_mb(path: Path) -> float:
-    files = [path, path.with_suffix(".bin")] if path.suffix == ".xml" else [path]
-    return sum(f.stat().st_size for f in files) / 1e6
 
 
 def _fmt(value, spec: str) -> str:
@@ -93,7 +71,7 @@ def convert_all(args, work: Path, weights: Path, model, metadata, calib: Path, i
             if key in detectors:
                 continue
             detectors[key] = det
-            rows.append({"key": key, "size_mb": _files_mb(out), "convert_s": seconds,
+            rows.append({"key": key, "size_mb": model_size_mb(out), "convert_s": seconds,
                          **{k: getattr(report, k) for k in REPORT_FIELDS}})
         print(f"converted {target} {precision} in {seconds:.0f} s", flush=True)
     return rows, detectors
@@ -118,13 +96,16 @@ def run(args: argparse.Namespace) -> list[dict]:
     reference = reference_outputs(model, images)
     rows, detectors = convert_all(args, work, weights, model, metadata, calib, images, reference)
     frame = cv2.resize(images[0][:, :, ::-1], (640, 480))
-    latencies = interleaved_latencies_ms(detectors, frame, args.rounds, args.runs_per_round)
+    timed = {key: ModelResult(path=key) for key in detectors}
+    time_detectors([(timed[key], det) for key, det in detectors.items()], frame, args.runs,
+                   warmup=3)
     for r in rows:
-        r["latency_ms"] = latencies[r["key"]]
+        result = timed[r["key"]]
+        r["latency_ms"] = result.latency["total_ms"].median if result.ok else float("nan")
     print(f"\n{metadata.model} at {metadata.input_size}, {metadata.num_classes} classes; parity "
           f"vs PyTorch on {len(images)} images from {calib}; latency: median of "
-          f"{args.rounds * args.runs_per_round} detect() calls on a 640x480 frame, 1 thread, "
-          f"{args.rounds} interleaved rounds; load average {os.getloadavg()[0]:.1f}\n")
+          f"{args.runs} detect() calls on a 640x480 frame, 1 thread, interleaved across "
+          f"files; load average {os.getloadavg()[0]:.1f}\n")
     print_table(rows)
     return rows
 
@@ -137,8 +118,7 @@ def main() -> None:
     p.add_argument("--num-classes", type=int, default=90)
     p.add_argument("--calib", help="calibration image folder or dataset")
     p.add_argument("--calib-size", type=int, default=64)
-    p.add_argument("--rounds", type=int, default=5, help="interleaved latency rounds")
-    p.add_argument("--runs-per-round", type=int, default=6)
+    p.add_argument("--runs", type=int, default=30, help="timed detect() calls per file, interleaved")
     p.add_argument("--json", help="write the rows here as JSON")
     args = p.parse_args()
     rows = run(args)

@@ -70,7 +70,7 @@ def open_detectors(paths: Sequence[str | Path], threads: int = 1, **detector_opt
             continue
         meta = det.metadata
         row.precision, row.model, row.input_size = meta.precision, meta.model, meta.input_size
-        row.size_mb = _file_size_mb(Path(path))
+        row.size_mb = model_size_mb(Path(path))
         row.info = det.info
         if "precision" in row.info and row.info["precision"] != meta.precision:
             row.precision = str(row.info["precision"])
@@ -78,7 +78,8 @@ def open_detectors(paths: Sequence[str | Path], threads: int = 1, **detector_opt
     return rows, detectors
 
 
-def _file_size_mb(path: Path) -> float:
+def model_size_mb(path: Path) -> float:
+    """Size of a model file in MB, counting an OpenVINO IR's .bin with its .xml."""
     size = path.stat().st_size
     weights = path.with_suffix(".bin")  # OpenVINO keeps weights beside the .xml
     if path.suffix == ".xml" and weights.exists():
@@ -94,7 +95,15 @@ def measure_latency(paths: Sequence[str | Path], frame: np.ndarray, runs: int = 
     if not isinstance(runs, int) or runs < 1:
         raise InvalidInputError(f"--runs must be an integer >= 1, got {runs!r}")
     rows, detectors = open_detectors(paths, threads, **detector_options)
-    live = [(row, det) for row, det in zip(rows, detectors) if det is not None]
+    time_detectors([(row, det) for row, det in zip(rows, detectors) if det is not None], frame,
+                   runs, warmup, show_progress)
+    return rows
+
+
+def time_detectors(live: Sequence[tuple[ModelResult, object]], frame: np.ndarray, runs: int,
+                   warmup: int = 5, show_progress: bool = True) -> None:
+    """Fill ``row.latency`` (or ``row.error``) for each (row, open Detector) pair: ``warmup``
+    calls each, then ``runs`` rounds in which each detector runs once (interleaved)."""
     samples: dict[int, dict[str, list[float]]] = {id(r): {s: [] for s in STAGES} for r, _ in live}
     for row, det in live:
         for _ in range(warmup):
@@ -107,7 +116,6 @@ def measure_latency(paths: Sequence[str | Path], frame: np.ndarray, runs: int = 
     for row, _ in live:
         if row.ok:
             row.latency = {s: LatencyStats.of(v) for s, v in samples[id(row)].items()}
-    return rows
 
 
 def _safe_detect(row: ModelResult, det, frame: np.ndarray) -> bool:
