@@ -1,45 +1,40 @@
-"""Greedy non-maximum suppression in numpy, per class."""
+"""Greedy non-maximum suppression, per class, with OpenCV's compiled inner loop."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from edgedet.anchors import box_iou
-
-
-# Boxes handled per IoU matrix: big enough to amortize numpy calls, small enough that the
-# matrix stays cheap (256 x 256) when only the top few boxes survive.
-_BLOCK = 256
+# Candidates handed to OpenCV per call. OpenCV's greedy loop compares each candidate with
+# every box kept so far and cannot stop at ``max_keep``, so candidates go in blocks (after
+# the boxes already kept) and the loop ends once enough are kept.
+_BLOCK = 128
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
         max_keep: int | None = None) -> np.ndarray:
     """Indices of boxes kept by greedy NMS, highest score first (ties: lower index first).
 
-    Boxes are visited in score order in blocks: one IoU matrix per block, one vectorized
-    check against boxes kept in earlier blocks, and a boolean update per kept box. Stops as
-    soon as ``max_keep`` boxes are kept.
+    A box is dropped when its IoU with a higher-ranked kept box exceeds ``iou_threshold``.
+    Stops as soon as ``max_keep`` boxes are kept.
     """
     n = boxes.shape[0]
     limit = n if max_keep is None else max_keep
+    if n == 0 or limit <= 0:
+        return np.zeros(0, dtype=np.int64)
     order = np.argsort(-scores, kind="stable")
-    ordered = boxes[order].astype(np.float32)
-    keep: list[int] = []
+    corners = boxes[order].astype(np.float64)
+    xywh = np.concatenate([corners[:, :2], corners[:, 2:] - corners[:, :2]], axis=1)
+    # OpenCV sorts by score itself (stably); ranks instead of scores make its order ours,
+    # ties included, and keep zero scores (it drops scores <= its threshold of 0).
+    ranks = np.arange(n, 0, -1, dtype=np.float32)
+    kept = np.zeros(0, dtype=np.int64)
     for start in range(0, n, _BLOCK):
-        if len(keep) >= limit:
+        rows = np.concatenate([kept, np.arange(start, min(start + _BLOCK, n))])
+        picked = cv2.dnn.NMSBoxes(xywh[rows], ranks[rows], 0.0, float(iou_threshold))
+        kept = rows[np.asarray(picked, dtype=np.int64).reshape(-1)]
+        if kept.size >= limit:
             break
-        block = ordered[start:start + _BLOCK]
-        alive = np.ones(block.shape[0], dtype=bool)
-        if keep:
-            alive &= ~(box_iou(ordered[keep], block) > iou_threshold).any(axis=0)
-        overlaps = box_iou(block, block) > iou_threshold
-        for i in np.flatnonzero(alive):
-            if not alive[i]:
-                continue
-            keep.append(start + i)
-            if len(keep) >= limit:
-                break
-            alive &= ~overlaps[i]
-    return order[np.asarray(keep, dtype=np.int64)]
+    return order[kept[:limit]]
 
 
 def batched_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray,
@@ -50,7 +45,8 @@ def batched_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray,
     """
     if boxes.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
-    boxes = boxes.astype(np.float32)
-    span = float(boxes.max() - min(boxes.min(), 0.0)) + 1.0
-    shifted = boxes + (class_ids.astype(np.float32) * span)[:, None]
+    boxes = boxes.astype(np.float64)
+    low = min(float(boxes.min()), 0.0)
+    span = float(boxes.max()) - low + 1.0
+    shifted = boxes - low + (class_ids.astype(np.float64) * span)[:, None]
     return nms(shifted, scores, iou_threshold, max_keep)

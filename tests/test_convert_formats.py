@@ -109,3 +109,17 @@ def test_fp32_report_without_calibration_uses_synthetic_images(cache, tmp_path):
     assert report.image_source == "synthetic" and report.images > 0
     assert report.cls_max_abs_diff < FP32_TOLERANCE
 
+
+
+def test_onnx_int8_weights_leave_headroom_for_non_vnni_kernels(cache):
+    # Full-range int8 weights overflow ORT's saturating int16 sums on AVX2 CPUs (see
+    # converters/onnx_int8.py); 7-bit weights cannot.
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(cache.get("onnx", "int8"))).graph
+    weights = [numpy_helper.to_array(t) for t in graph.initializer
+               if t.data_type == onnx.TensorProto.INT8 and len(t.dims) == 4]
+    assert weights, "no int8 conv weights in the quantized graph"
+    assert min(int(w.min()) for w in weights) >= -64
+    assert max(int(w.max()) for w in weights) <= 64

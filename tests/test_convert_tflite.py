@@ -45,6 +45,16 @@ def test_int8_file_has_no_float_flex_or_custom_ops(int8_file):
     assert graph.OperatorsLength() > 100  # the whole network, not a stub
 
 
+def test_graph_runs_nhwc_without_transposes(int8_file):
+    # The network is converted to NHWC end to end; a TRANSPOSE means some op (such as a
+    # BiFPN fusion with a 0-d weight) was left in NCHW.
+    model = schema.Model.GetRootAsModel(int8_file.read_bytes(), 0)
+    op_names = _op_names(model)
+    graph = model.Subgraphs(0)
+    used = [op_names[graph.Operators(i).OpcodeIndex()] for i in range(graph.OperatorsLength())]
+    assert "CONV_2D" in used and "TRANSPOSE" not in used
+
+
 def test_int8_io_and_pixel_mapping(int8_file):
     from edgedet.runtimes.backends import open_backend
 

@@ -46,6 +46,22 @@ def test_batched_nms_equals_brute_force(seed):
         assert got == brute_force_nms(boxes, scores, classes, thr)
 
 
+def test_nms_across_blocks_with_negative_coordinates_ties_and_zero_scores():
+    # Hundreds kept (several of the NMS's blocks), boxes partly outside the image, tied and
+    # zero scores: ties go to the lower index, zero scores are still boxes.
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(-60, 600, (700, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(5, 40, (700, 2))], 1).astype(np.float32)
+    scores = np.round(rng.uniform(0, 1, 700), 1).astype(np.float32)
+    classes = rng.integers(0, 3, 700)
+    order = np.lexsort((np.arange(700), -scores))
+    rank = np.empty(700)
+    rank[order] = np.arange(700, 0, -1)  # distinct scores with the same order as (score, -index)
+    got = batched_nms(boxes, scores, classes, 0.5)
+    assert got.size > 300
+    assert got.tolist() == brute_force_nms(boxes, rank, classes, 0.5)
+
+
 def test_nms_max_keep_returns_the_top_of_the_full_result():
     rng = np.random.default_rng(7)
     boxes = random_boxes(rng, 200)

@@ -53,7 +53,10 @@ class FusionNode(nn.Module):
 
     def forward(self, inputs: list[torch.Tensor]) -> torch.Tensor:
         w = F.relu(self.weights)
-        w = w / (w.sum() + FUSION_EPS)
+        # One [1, 1, 1, 1] weight per input rather than a 0-d scalar: converters that move
+        # the graph to NHWC (litert-torch) keep ops with non-4-D operands in NCHW and wrap
+        # every fusion in transposes otherwise.
+        w = (w / (w.sum() + FUSION_EPS)).reshape(-1, 1, 1, 1, 1)
         fused = None
         for i, x in enumerate(inputs):
             x = self.laterals[i](x)
