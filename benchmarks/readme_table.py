@@ -62,7 +62,9 @@ def main() -> int:
         sections.append(("D0 trained on BCCD (mAP on BCCD val, 87 images)", rows))
         all_rows += rows
     header = (f"Measured {datetime.date.today()} on {cpu_name()}, 1 thread, median of "
-              f"{args.runs} detect() calls after warm-up (stage columns are medians in ms); "
+              f"{args.runs} detect() calls after warm-up (stage columns are medians in ms) on a "
+              f"1280x720 frame for random weights and the first BCCD val image (640x480) "
+              f"for the trained model; "
               f"total wall time {(time.perf_counter() - start) / 60:.1f} min.\n"
               f"Command: `python {' '.join(sys.argv)}`")
     body = "\n\n".join(f"**{title}**\n\n{to_markdown(rows)}" for title, rows in sections)

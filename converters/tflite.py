@@ -72,7 +72,22 @@ def quantize_int8(float_model: bytes, images: list[np.ndarray]) -> bytes:
     quantizer = aeq.quantizer.Quantizer(bytearray(float_model))
     quantizer.load_quantization_recipe(aeq.recipe.static_wi8_ai8())
     ranges = quantizer.calibrate({key: samples}, num_threads=min(4, os.cpu_count() or 1))
+    _pin_input_range(ranges, Interpreter(model_content=float_model).get_input_details()[0]["name"])
     return bytes(quantizer.quantize(ranges, enable_progress_report=False).quantized_model)
+
+
+def _pin_input_range(ranges: dict, input_tensor: str) -> None:
+    """Give the input its full pixel range, 0-255, whatever the calibration images held.
+
+    Calibrated on images without pure white (most real footage), the input scale would come
+    out below 1: bright pixels would clip, and the runtime's exact uint8 -> int8 copy
+    (scale 1, zero point -128) would give way to float arithmetic.
+    """
+    if input_tensor not in ranges:
+        raise EdgedetError(f"int8 TFLite calibration has no range for the input {input_tensor!r}")
+    measured = ranges[input_tensor]
+    ranges[input_tensor] = {**measured, "min": np.zeros_like(measured["min"]),
+                            "max": np.full_like(measured["max"], 255.0)}
 
 
 def _quantization(detail: dict) -> Optional[dict]:

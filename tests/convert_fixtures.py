@@ -24,9 +24,11 @@ def write_calibration_folder(folder: Path, count: int = CALIB_COUNT) -> Path:
         h, w = 160 + 24 * i, 300 - 20 * i
         yy, xx = np.mgrid[0:h, 0:w]
         base = rng.uniform(0, 255, 3)
-        image = np.clip(base + 0.5 * xx[..., None] - 0.3 * yy[..., None], 0, 255).astype(np.uint8)
+        # Video-range pixels (16-235): converters must not take the input range from the
+        # calibration images (the TFLite input must still map 0-255 exactly).
+        image = np.clip(base + 0.5 * xx[..., None] - 0.3 * yy[..., None], 16, 235).astype(np.uint8)
         for _ in range(4):
-            colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+            colour = tuple(int(c) for c in rng.integers(16, 236, 3))
             centre = (int(rng.integers(0, w)), int(rng.integers(0, h)))
             cv2.circle(image, centre, int(rng.integers(8, 60)), colour, -1)
         cv2.imwrite(str(folder / f"img{i}.{'png' if i % 2 else 'jpg'}"), image)
