@@ -4,9 +4,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Candidates handed to OpenCV per call. OpenCV's greedy loop compares each candidate with
-# every box kept so far and cannot stop at ``max_keep``, so candidates go in blocks (after
-# the boxes already kept) and the loop ends once enough are kept.
+# Candidates handed to OpenCV in its first call. OpenCV's greedy loop compares each candidate
+# with every box kept so far and cannot stop at ``max_keep``, so candidates go in blocks
+# (after the boxes already kept) and the loop ends once enough are kept.
 _BLOCK = 128
 
 
@@ -28,12 +28,14 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
     # ties included, and keep zero scores (it drops scores <= its threshold of 0).
     ranks = np.arange(n, 0, -1, dtype=np.float32)
     kept = np.zeros(0, dtype=np.int64)
-    for start in range(0, n, _BLOCK):
-        rows = np.concatenate([kept, np.arange(start, min(start + _BLOCK, n))])
+    start, block = 0, _BLOCK
+    while start < n and kept.size < limit:
+        rows = np.concatenate([kept, np.arange(start, min(start + block, n))])
         picked = cv2.dnn.NMSBoxes(xywh[rows], ranks[rows], 0.0, float(iou_threshold))
         kept = rows[np.asarray(picked, dtype=np.int64).reshape(-1)]
-        if kept.size >= limit:
-            break
+        # Blocks double: few calls when most candidates are suppressed (a trained model's
+        # overlapping boxes), small first calls when most are kept (random weights).
+        start, block = start + block, 2 * block
     return order[kept[:limit]]
 
 
