@@ -116,8 +116,9 @@ class Postprocessor:
             rank = min(sample.size - 1, max(1, -(-2 * k * sample.size // flat.size)))
             # A trained model leaves few values above the threshold: counting them in the
             # sample is enough to skip the partition.
-            many = np.count_nonzero(sample > threshold) > rank
-            estimate = np.partition(sample, sample.size - rank)[sample.size - rank] if many else threshold
+            estimate = threshold
+            if np.count_nonzero(sample > threshold) > rank:
+                estimate = np.partition(sample, sample.size - rank)[sample.size - rank]
             if estimate > threshold:
                 raised = np.flatnonzero(flat > estimate)
                 if raised.size >= k:
