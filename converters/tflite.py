@@ -67,12 +67,13 @@ def quantize_int8(float_model: bytes, images: list[np.ndarray]) -> bytes:
     aeq = require("ai_edge_quantizer", "convert", "TFLite int8 quantization")
     from ai_edge_litert.interpreter import Interpreter
 
-    key, input_name, _ = _signature(Interpreter(model_content=float_model))
+    interpreter = Interpreter(model_content=float_model)
+    key, input_name, _ = _signature(interpreter)
     samples = [{input_name: im[None].astype(np.float32)} for im in images]
     quantizer = aeq.quantizer.Quantizer(bytearray(float_model))
     quantizer.load_quantization_recipe(aeq.recipe.static_wi8_ai8())
     ranges = quantizer.calibrate({key: samples}, num_threads=min(4, os.cpu_count() or 1))
-    _pin_input_range(ranges, Interpreter(model_content=float_model).get_input_details()[0]["name"])
+    _pin_input_range(ranges, interpreter.get_input_details()[0]["name"])
     return bytes(quantizer.quantize(ranges, enable_progress_report=False).quantized_model)
 
 
