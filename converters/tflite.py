@@ -21,6 +21,7 @@ import numpy as np
 from edgedet.errors import EdgedetError, require
 from edgedet.fileio import PathLike, atomic_path
 from edgedet.metadata import METADATA_KEY, ModelMetadata
+from edgedet.runtimes.backends.tflite_backend import signature_names
 
 OUTPUT_ORDER = ("cls_logits", "box_regression")
 
@@ -54,21 +55,13 @@ def float_tflite(model, input_size: int) -> bytes:
         return path.read_bytes()
 
 
-def _signature(interpreter) -> tuple[str, str, list[str]]:
-    """(signature key, input name, output names in model order) of a single-signature model."""
-    signatures = interpreter.get_signature_list()
-    key = next(iter(signatures))
-    outputs = sorted(signatures[key]["outputs"], key=lambda n: int(n.rsplit("_", 1)[-1]))
-    return key, signatures[key]["inputs"][0], outputs
-
-
 def quantize_int8(float_model: bytes, images: list[np.ndarray]) -> bytes:
     """Full int8 (weights per channel, activations, input and outputs) on calibration images."""
     aeq = require("ai_edge_quantizer", "convert", "TFLite int8 quantization")
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=float_model)
-    key, input_name, _ = _signature(interpreter)
+    key, input_name, _ = signature_names(interpreter)
     samples = [{input_name: im[None].astype(np.float32)} for im in images]
     quantizer = aeq.quantizer.Quantizer(bytearray(float_model))
     quantizer.load_quantization_recipe(aeq.recipe.static_wi8_ai8())
@@ -103,7 +96,7 @@ def io_quantization(model_content: bytes) -> tuple[Optional[dict], Optional[dict
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=model_content)
-    key, input_name, output_names = _signature(interpreter)
+    key, input_name, output_names = signature_names(interpreter)
     runner = interpreter.get_signature_runner(key)
     inputs, outputs = runner.get_input_details(), runner.get_output_details()
     out_q = {ours: _quantization(outputs[theirs]) for ours, theirs in zip(OUTPUT_ORDER, output_names)}

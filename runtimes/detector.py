@@ -11,7 +11,7 @@ from edgedet.anchors import generate_anchors
 from edgedet.errors import InvalidInputError
 from edgedet.runtimes.backends import open_backend
 from edgedet.runtimes.detections import Detections
-from edgedet.runtimes.postprocess import OutputQuantization, Postprocessor
+from edgedet.runtimes.postprocess import Postprocessor, output_quantizations
 from edgedet.runtimes.preprocess import Preprocessor
 
 
@@ -75,9 +75,7 @@ class Detector:
         )
         # Backends may return raw integer outputs; the postprocessor filters them in the
         # quantized domain and dequantizes only the survivors.
-        out_q = meta.output_quantization or {}
-        self._cls_quant = OutputQuantization.from_metadata(out_q.get("cls_logits"))
-        self._box_quant = OutputQuantization.from_metadata(out_q.get("box_regression"))
+        self._cls_quant, self._box_quant = output_quantizations(meta)
         self.num_threads = num_threads
         self.timings: dict[str, float] = {}
 

@@ -42,6 +42,13 @@ class OutputQuantization:
         return (q.astype(np.float32) - self.zero_point) * np.float32(self.scale)
 
 
+def output_quantizations(metadata) -> tuple[OutputQuantization | None, OutputQuantization | None]:
+    """(class logits, box regression) quantization of a model's outputs; None where float."""
+    records = metadata.output_quantization or {}
+    return (OutputQuantization.from_metadata(records.get("cls_logits")),
+            OutputQuantization.from_metadata(records.get("box_regression")))
+
+
 @dataclass
 class RawDetections:
     """Detections in network-input pixels, before mapping back through the letterbox."""

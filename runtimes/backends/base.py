@@ -24,12 +24,10 @@ class Backend(ABC):
 
     def infer_float(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`infer` with quantized outputs dequantized (for comparisons and reports)."""
-        from edgedet.runtimes.postprocess import OutputQuantization
+        from edgedet.runtimes.postprocess import output_quantizations
 
-        records = self.metadata.output_quantization or {}
         results = []
-        for name, values in zip(("cls_logits", "box_regression"), self.infer(tensor)):
-            quant = OutputQuantization.from_metadata(records.get(name))
+        for quant, values in zip(output_quantizations(self.metadata), self.infer(tensor)):
             results.append(quant.dequantize(values) if quant and values.dtype.kind in "iu"
                            else values)
         return results[0], results[1]

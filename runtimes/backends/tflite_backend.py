@@ -35,6 +35,17 @@ def _interpreter_class():
     return Interpreter, "tflite-runtime"
 
 
+def signature_names(interpreter) -> tuple[str, str, list[str]]:
+    """(signature key, input name, output names in model order) of a single-signature model.
+
+    litert-torch names signature outputs output_0, output_1, ... in the model's order.
+    """
+    signatures = interpreter.get_signature_list()
+    key = next(iter(signatures))
+    outputs = sorted(signatures[key]["outputs"], key=lambda n: int(n.rsplit("_", 1)[-1]))
+    return key, signatures[key]["inputs"][0], outputs
+
+
 class TfliteBackend(Backend):
     name = "tflite"
 
@@ -57,14 +68,11 @@ class TfliteBackend(Backend):
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"{path}: the TFLite interpreter rejected it: {exc}") from exc
         self.num_threads = num_threads
-        signatures = self.interpreter.get_signature_list()
-        key = next(iter(signatures))
+        key, input_name, output_names = signature_names(self.interpreter)
         runner = self.interpreter.get_signature_runner(key)
         inputs, outputs = runner.get_input_details(), runner.get_output_details()
-        self._input = next(iter(inputs.values()))
-        # litert-torch names signature outputs output_0, output_1, ... in the model's order.
-        names = sorted(outputs, key=lambda n: int(n.rsplit("_", 1)[-1]))
-        self._outputs = [outputs[n] for n in names]
+        self._input = inputs[input_name]
+        self._outputs = [outputs[n] for n in output_names]
         self.input_dtype = np.dtype(self._input["dtype"])
 
     def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
