@@ -9,6 +9,7 @@ import numpy as np
 from edgedet.errors import InvalidInputError, ModelLoadError, require
 from edgedet.metadata import METADATA_KEY, ModelMetadata
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.per_thread import PerThread
 
 # "f32" forces full precision; None keeps the CPU plugin's default, which is bf16 on CPUs
 # with AMX/AVX512-BF16 (faster, ~30 dB SQNR against fp32) and f32 elsewhere.
@@ -49,7 +50,9 @@ class OpenVinoBackend(Backend):
         if inference_precision:
             config["INFERENCE_PRECISION_HINT"] = inference_precision
         self.compiled = core.compile_model(model, "CPU", config)
+        # An infer request holds its outputs until its next run: one per calling thread.
         self.request = self.compiled.create_infer_request()
+        self._requests = PerThread(self.compiled.create_infer_request, first=self.request)
         self.num_threads = num_threads
         hint = self.compiled.get_property("INFERENCE_PRECISION_HINT")
         self.inference_precision = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint)
@@ -59,10 +62,10 @@ class OpenVinoBackend(Backend):
         self.input_dtype = np.dtype(self.compiled.inputs[0].get_element_type().to_dtype())
 
     def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        self.request.infer({0: tensor})
+        request = self._requests.get()
+        request.infer({0: tensor})
         cls_out, box_out = self._outputs
-        return (self.request.get_tensor(cls_out).data[0],
-                self.request.get_tensor(box_out).data[0])
+        return request.get_tensor(cls_out).data[0], request.get_tensor(box_out).data[0]
 
     def info(self) -> dict:
         return {"backend": self.name, "threads": self.num_threads,
