@@ -8,6 +8,7 @@ import numpy as np
 
 from edgedet.anchors import decode_boxes
 from edgedet.runtimes.nms import batched_nms
+from edgedet.runtimes.options import check_count, check_fraction
 
 
 def score_to_logit(score: float) -> float:
@@ -70,11 +71,11 @@ class Postprocessor:
                  iou_threshold: float = 0.5, max_results: int = 100,
                  pre_nms_top_k: int = 1000, class_ids: list[int] | None = None):
         self.anchors = anchors.astype(np.float32)
-        self.score_threshold = float(score_threshold)
+        self.score_threshold = check_fraction("score_threshold", score_threshold)
         self.logit_threshold = score_to_logit(self.score_threshold)
-        self.iou_threshold = float(iou_threshold)
-        self.max_results = int(max_results)
-        self.pre_nms_top_k = int(pre_nms_top_k)
+        self.iou_threshold = check_fraction("iou_threshold", iou_threshold)
+        self.max_results = check_count("max_results", max_results)
+        self.pre_nms_top_k = check_count("pre_nms_top_k", pre_nms_top_k)
         self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
 
     def __call__(self, cls_logits: np.ndarray, box_regression: np.ndarray,
