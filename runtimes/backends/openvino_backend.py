@@ -9,6 +9,7 @@ import numpy as np
 from edgedet.errors import InvalidInputError, ModelLoadError, require
 from edgedet.metadata import METADATA_KEY, ModelMetadata
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.graph_check import check_against_graph
 from edgedet.runtimes.per_thread import PerThread
 
 # "f32" forces full precision; None keeps the CPU plugin's default, which is bf16 on CPUs
@@ -58,7 +59,13 @@ class OpenVinoBackend(Backend):
         self.inference_precision = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint)
         names = [o.get_any_name() for o in self.compiled.outputs]
         order = self.metadata.outputs.get("order", ["cls_logits", "box_regression"])
+        missing = [n for n in order if n not in names]
+        if missing:
+            raise ModelLoadError(f"{xml}: metadata names output(s) {missing} but the graph's "
+                                 f"outputs are {names}")
         self._outputs = [self.compiled.outputs[names.index(n)] for n in order]
+        check_against_graph(self.metadata, str(xml), _dims(self.compiled.inputs[0]),
+                            [_dims(port) for port in self._outputs])
         self.input_dtype = np.dtype(self.compiled.inputs[0].get_element_type().to_dtype())
 
     def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,3 +77,8 @@ class OpenVinoBackend(Backend):
     def info(self) -> dict:
         return {"backend": self.name, "threads": self.num_threads,
                 "inference_precision": self.inference_precision}
+
+
+def _dims(port) -> list:
+    """An OpenVINO port's shape as ints, None for dynamic dimensions."""
+    return [d.get_length() if d.is_static else None for d in port.get_partial_shape()]

@@ -9,6 +9,7 @@ import numpy as np
 from edgedet.errors import MissingDependencyError, ModelLoadError
 from edgedet.metadata import METADATA_KEY, ModelMetadata
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.graph_check import check_against_graph
 from edgedet.runtimes.per_thread import PerThread
 from edgedet.runtimes.tflite_metadata import read_tflite_metadata
 
@@ -84,6 +85,8 @@ class TfliteBackend(Backend):
         self._input = inputs[input_name]
         self._outputs = [outputs[n] for n in output_names]
         self.input_dtype = np.dtype(self._input["dtype"])
+        check_against_graph(self.metadata, str(path), list(self._input["shape"]),
+                            [list(d["shape"]) for d in self._outputs])
 
     def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw outputs: int8 for a quantized file (``Detector`` filters scores on the int8
