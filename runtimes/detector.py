@@ -102,9 +102,12 @@ class Detector:
         t1 = time.perf_counter()
         cls_logits, box_regression = self.backend.infer(tensor)
         t2 = time.perf_counter()
-        raw = self.postprocess(cls_logits, box_regression, self._cls_quant, self._box_quant)
-        detections = Detections(placement.to_original(raw.boxes), raw.scores, raw.class_ids,
-                                self.class_names)
+        raw = self.postprocess(cls_logits, box_regression, self._cls_quant, self._box_quant,
+                               content_size=placement.content_size)
+        boxes = placement.to_original(raw.boxes)
+        # Clipping to the frame can still flatten a box that only grazed its edge.
+        kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        detections = Detections(boxes[kept], raw.scores[kept], raw.class_ids[kept], self.class_names)
         t3 = time.perf_counter()
         self._per_call.timings = {
             "preprocess_ms": (t1 - t0) * 1e3, "inference_ms": (t2 - t1) * 1e3,

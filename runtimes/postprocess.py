@@ -80,8 +80,13 @@ class Postprocessor:
 
     def __call__(self, cls_logits: np.ndarray, box_regression: np.ndarray,
                  cls_quant: OutputQuantization | None = None,
-                 box_quant: OutputQuantization | None = None) -> RawDetections:
-        """Detections from one image's head outputs (float, or integer with ``*_quant``)."""
+                 box_quant: OutputQuantization | None = None,
+                 content_size: tuple[float, float] | None = None) -> RawDetections:
+        """Detections from one image's head outputs (float, or integer with ``*_quant``).
+
+        ``content_size`` (width, height in input pixels) is where the frame lies in a
+        top-left letterbox; boxes entirely in the padding beyond it are dropped before NMS.
+        """
         cls_logits = cls_logits.reshape(self.anchors.shape[0], -1)
         box_regression = box_regression.reshape(self.anchors.shape[0], 4)
         if self.allowed is not None:
@@ -100,6 +105,11 @@ class Postprocessor:
         if box_quant is not None and codes.dtype.kind in "iu":
             codes = box_quant.dequantize(codes)
         boxes = decode_boxes(codes, self.anchors[anchor_idx])
+        if content_size is not None:
+            on_frame = ((boxes[:, 0] < content_size[0]) & (boxes[:, 1] < content_size[1])
+                        & (boxes[:, 2] > 0) & (boxes[:, 3] > 0))
+            if not on_frame.all():
+                boxes, scores, class_idx = boxes[on_frame], scores[on_frame], class_idx[on_frame]
         keep = batched_nms(boxes, scores, class_idx, self.iou_threshold, self.max_results)
         if self.allowed is not None:
             class_idx = self.allowed[class_idx]
