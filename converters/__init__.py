@@ -134,8 +134,12 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     if not report:
         return written, None
     from edgedet.converters.parity import measure_parity
+    from edgedet.errors import InterruptedAfterWriting
 
-    result = measure_parity(model, metadata, written, target, precision, images)
+    try:
+        result = measure_parity(model, metadata, written, target, precision, images)
+    except KeyboardInterrupt as exc:
+        raise InterruptedAfterWriting(str(written), "the parity report") from exc
     return written, result
 
 

@@ -39,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.json and args.no_report:
         raise InvalidInputError("--json writes the parity report, which --no-report skips")
+    if args.json:
+        from edgedet.fileio import refuse_existing
+
+        refuse_existing(args.json, args.force)
     start = time.perf_counter()
     out, report = convert_with_report(
         args.weights, args.target, args.out, precision=args.precision, calib=args.calib,
