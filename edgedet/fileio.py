@@ -74,7 +74,8 @@ def refuse_existing(path: PathLike, overwrite: bool, option: str = "--force") ->
     slow work, so a run is not wasted on an output it may not write)."""
     p = Path(path)
     if p.exists() and not overwrite:
-        raise InvalidInputError(f"{p} already exists; pass {option} to overwrite it")
+        raise InvalidInputError(f"{p} already exists; pass {option}" +
+                                ("" if "overwrite" in option else " to overwrite it"))
     return p
 
 

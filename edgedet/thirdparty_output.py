@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -41,32 +42,30 @@ def user_stream() -> IO[str]:
 def captured(log_path: Path, step: str) -> Iterator[None]:
     """Run the body with third-party output appended to ``log_path`` under a ``step`` header.
 
-    On an exception the user is told where the log is (the error itself still propagates).
+    Nothing is written (no file made) when the libraries printed nothing. On an exception
+    after they did, the user is told where the log is (the error itself still propagates).
     Nested use inside an active capture just runs the body. Not for use from several threads.
     """
     if _verbose or getattr(_state, "stream", None) is not None:
         yield
         return
-    log_path = Path(log_path)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with _lock, open(log_path, "ab") as log:
-        log.write(f"\n== {time.strftime('%Y-%m-%d %H:%M:%S')} {step} ==\n".encode())
-        log.flush()
+    with _lock, tempfile.TemporaryFile() as scratch:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         saved = {fd: os.dup(fd) for fd in (1, 2)}
         terminal = os.fdopen(os.dup(saved[2]), "w", buffering=1)
         _state.stream = terminal
+        failed = False
         try:
             for fd in (1, 2):
-                os.dup2(log.fileno(), fd)
-            # logging's handlers write to sys.stderr, i.e. fd 2, i.e. the log.
+                os.dup2(scratch.fileno(), fd)
+            # logging's handlers write to sys.stderr, i.e. fd 2, i.e. the scratch file.
             with warnings.catch_warnings():
                 warnings.simplefilter("default")
-                warnings.showwarning = _warning_to(log)
+                warnings.showwarning = _warning_to(scratch)
                 yield
         except BaseException:
-            print(f"(output of the libraries used for {step}: {log_path})", file=terminal)
+            failed = True
             raise
         finally:
             for stream in (sys.stdout, sys.stderr):
@@ -77,7 +76,21 @@ def captured(log_path: Path, step: str) -> Iterator[None]:
                 os.dup2(copy, fd)
                 os.close(copy)
             _state.stream = None
+            if _append(scratch, Path(log_path), step) and failed:
+                print(f"(output of the libraries used for {step}: {log_path})", file=terminal)
             terminal.close()
+
+
+def _append(scratch: IO[bytes], log_path: Path, step: str) -> bool:
+    """Append what ``scratch`` holds to the log under a header; False when it is empty."""
+    scratch.seek(0)
+    content = scratch.read()
+    if not content:
+        return False
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        log.write(f"\n== {time.strftime('%Y-%m-%d %H:%M:%S')} {step} ==\n".encode() + content)
+    return True
 
 
 def _flush_c_stdio() -> None:
@@ -87,7 +100,7 @@ def _flush_c_stdio() -> None:
         import ctypes
 
         ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):  # no C library handle on this platform
+    except (OSError, AttributeError, TypeError):  # no C library handle (Windows: TypeError)
         pass
 
 

@@ -58,7 +58,7 @@ class Detector:
             meta.input_size, meta.layout, int(meta.letterbox.get("pad_value", 114)),
             input_dtype=self.backend.input_dtype, quantization=meta.input_quantization,
         ))
-        self._preprocessors.get()
+        self._preprocessors.get()  # made now for this thread, so a bad layout fails here
         self.postprocess = Postprocessor(
             generate_anchors(meta.anchor_spec), score_threshold, iou_threshold, max_results,
             pre_nms_top_k=pre_nms_top_k, class_ids=class_ids,

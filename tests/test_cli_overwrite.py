@@ -51,3 +51,13 @@ def test_ctrl_c_during_the_parity_report_says_the_file_was_kept(small_checkpoint
     err = capsys.readouterr().err
     assert f"interrupted ({out} was written completely and kept; the parity report was not finished)" in err
     assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize("option, name", [("--json", "r.json"), ("--md", "r.md"), ("--plot", "r.png")])
+def test_benchmark_outputs_refuse_existing_files_before_measuring(small_onnx, tmp_path, capsys, option, name):
+    existing = tmp_path / name
+    existing.write_text("keep me")
+    assert main(["benchmark", str(small_onnx), "--runs", "1", option, str(existing)]) == 2
+    err = capsys.readouterr().err
+    assert f"{existing} already exists; pass --force to overwrite it ({option})" in err
+    assert existing.read_text() == "keep me"

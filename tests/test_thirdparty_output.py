@@ -28,6 +28,7 @@ SCRIPT = textwrap.dedent("""
     print("ours after")
     if len(sys.argv) > 2:
         with captured(log, "failing step"):
+            os.write(2, b"library complaint\\n")
             raise RuntimeError("boom")
 """)
 
@@ -66,3 +67,13 @@ def test_a_failure_points_at_the_log(tmp_path):
     assert result.returncode != 0 and "RuntimeError: boom" in result.stderr
     assert f"(output of the libraries used for failing step: {tmp_path / 'model.tflite.log'})" in result.stderr
     assert "ours after" in result.stdout  # the terminal works again after the first capture
+    assert "library complaint" in log and "library complaint" not in result.stderr
+
+
+def test_no_log_file_when_the_libraries_printed_nothing(tmp_path):
+    from edgedet.thirdparty_output import captured
+
+    log = tmp_path / "quiet.log"
+    with captured(log, "silent step"):
+        pass
+    assert not log.exists()
