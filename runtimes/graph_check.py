@@ -42,7 +42,29 @@ def check_record(meta: ModelMetadata, source: str) -> AnchorSpec:
     if spec.image_size != size:
         raise ModelLoadError(f"{source}: metadata disagrees with itself: anchors are for "
                              f"{spec.image_size} px but input_size is {size}")
+    pad = meta.letterbox.get("pad_value", 114) if isinstance(meta.letterbox, dict) else None
+    if isinstance(pad, bool) or not isinstance(pad, int) or not 0 <= pad <= 255:
+        raise ModelLoadError(f"{source}: metadata letterbox must be a record with an integer "
+                             f"pad_value in 0-255, got {meta.letterbox!r}")
+    _check_quantization(source, "input_quantization", meta.input_quantization)
+    outputs = meta.output_quantization
+    if outputs is not None and not isinstance(outputs, dict):
+        raise ModelLoadError(f"{source}: metadata output_quantization must be a record, got {outputs!r}")
+    for name, record in (outputs or {}).items():
+        _check_quantization(source, f"output_quantization.{name}", record)
     return spec
+
+
+def _check_quantization(source: str, field: str, record: object) -> None:
+    """None (float tensor) or ``{"scale": > 0, "zero_point": int, ...}``."""
+    if record is None:
+        return
+    scale = record.get("scale") if isinstance(record, dict) else None
+    zero = record.get("zero_point") if isinstance(record, dict) else None
+    if (not isinstance(scale, (int, float)) or isinstance(scale, bool) or not scale > 0
+            or not isinstance(zero, int) or isinstance(zero, bool)):
+        raise ModelLoadError(f"{source}: metadata {field} must hold a positive scale and an "
+                             f"integer zero_point, got {record!r}")
 
 
 def check_against_graph(meta: ModelMetadata, source: str, input_shape: Shape,

@@ -27,6 +27,11 @@ EDITS: dict[str, tuple[Callable[[dict], None], str]] = {
                             r"class output shape is \[1, \d+, 3\] but the metadata .*2 class_names"),
     "class names not strings": (lambda d: d.update(class_names=[1, 2, 3]),
                                 "class_names must be a non-empty list of strings"),
+    "pad value out of range": (lambda d: d.update(letterbox={"pad_value": 300}),
+                               "letterbox must be a record with an integer pad_value in 0-255"),
+    "output quantization without scale": (
+        lambda d: d.update(output_quantization={"cls_logits": {"zero_point": 3}}),
+        "output_quantization.cls_logits must hold a positive scale"),
 }
 
 
