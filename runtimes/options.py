@@ -6,6 +6,8 @@ import math
 import numbers
 from typing import Optional, Sequence
 
+import numpy as np
+
 from edgedet.errors import InvalidInputError
 
 
@@ -26,7 +28,7 @@ def check_count(name: str, value: object, minimum: int = 1) -> int:
 
 def check_flag(name: str, value: object) -> bool:
     """A real ``bool`` (a string such as "no" would otherwise count as true)."""
-    if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
+    if not isinstance(value, (bool, np.bool_, numbers.Integral)) or value not in (0, 1):
         raise InvalidInputError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
