@@ -119,5 +119,5 @@ def log_path_for(out: Path) -> Path:
 
 def describe(step: str, log_path: Optional[Path] = None) -> str:
     """The line announcing a step whose library output is logged."""
-    where = "" if _verbose or log_path is None else f" (library output: {log_path})"
+    where = "" if _verbose or log_path is None else f" (library messages, if any: {log_path})"
     return f"{step}{where}"
