@@ -121,7 +121,13 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     _check_free(out, target, overwrite)
     if precision == "int8":
         calibration.require_calibration(calib, target)
-    check_dependencies(target, precision)
+    from edgedet.thirdparty_output import captured, describe, log_path_for, user_stream
+
+    # The exporters and quantizers print pages of their own (some on import): that goes to a
+    # log beside `out`.
+    log = log_path_for(out)
+    with captured(log, f"import the {target} converter libraries"):
+        check_dependencies(target, precision)
 
     from edgedet.checkpoint import load_checkpoint
 
@@ -129,13 +135,21 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     images = None
     if calib is not None:
         images = calibration.load_calibration_images(calib, metadata.input_size, calib_size)
-    written = _converter(target)(model, metadata, out, precision=precision, images=images,
-                                 overwrite=overwrite)
+    print(describe(f"converting {weights.name} to {target} {precision}", log), file=user_stream())
+    with captured(log, f"convert {weights} to {target} {precision}"):
+        written = _converter(target)(model, metadata, out, precision=precision, images=images,
+                                     overwrite=overwrite)
     if not report:
         return written, None
     from edgedet.converters.parity import measure_parity
+    from edgedet.errors import InterruptedAfterWriting
 
-    result = measure_parity(model, metadata, written, target, precision, images)
+    print(f"measuring parity of {written.name} against PyTorch", file=user_stream())
+    try:
+        with captured(log, f"parity report of {written}"):
+            result = measure_parity(model, metadata, written, target, precision, images)
+    except KeyboardInterrupt as exc:
+        raise InterruptedAfterWriting(str(written), "the parity report") from exc
     return written, result
 
 

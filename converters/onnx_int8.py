@@ -11,6 +11,7 @@ from edgedet.converters.calibration import to_nchw_float
 from edgedet.errors import require
 from edgedet.fileio import PathLike, atomic_path
 from edgedet.metadata import ModelMetadata
+from edgedet.progress import progress
 
 
 def quantize_onnx(fp32_path: PathLike, images: list[np.ndarray], metadata: ModelMetadata,
@@ -26,7 +27,8 @@ def quantize_onnx(fp32_path: PathLike, images: list[np.ndarray], metadata: Model
 
     class Reader(quant.CalibrationDataReader):
         def __init__(self) -> None:
-            self._tensors = iter(to_nchw_float(images))
+            self._tensors = iter(progress(to_nchw_float(images), total=len(images),
+                                          desc="int8 calibration"))
 
         def get_next(self):
             tensor = next(self._tensors, None)

@@ -66,7 +66,9 @@ def onnx_to_openvino(onnx_path: PathLike, metadata: ModelMetadata, out: PathLike
     ov_model = ov.convert_model(str(onnx_path))
     if precision == "int8":
         nncf = require("nncf", "convert", "OpenVINO int8 quantization")
-        tensors = to_nchw_float(images)
+        from edgedet.progress import ProgressList
+
+        tensors = ProgressList(to_nchw_float(images), desc="int8 calibration")
         ov_model = nncf.quantize(ov_model, nncf.Dataset(tensors), subset_size=len(tensors),
                                  preset=nncf.QuantizationPreset.PERFORMANCE)
     ov_model.set_rt_info(replace(metadata, precision=precision).to_json(), [METADATA_KEY])

@@ -62,7 +62,10 @@ def quantize_int8(float_model: bytes, images: list[np.ndarray]) -> bytes:
 
     interpreter = Interpreter(model_content=float_model)
     key, input_name, _ = signature_names(interpreter)
-    samples = [{input_name: im[None].astype(np.float32)} for im in images]
+    from edgedet.progress import ProgressList
+
+    samples = ProgressList(({input_name: im[None].astype(np.float32)} for im in images),
+                           desc="int8 calibration")
     quantizer = aeq.quantizer.Quantizer(bytearray(float_model))
     quantizer.load_quantization_recipe(aeq.recipe.static_wi8_ai8())
     ranges = quantizer.calibrate({key: samples}, num_threads=min(4, os.cpu_count() or 1))

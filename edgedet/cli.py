@@ -9,7 +9,7 @@ import sys
 from typing import Optional, Sequence
 
 from edgedet import __version__
-from edgedet.errors import EdgedetError
+from edgedet.errors import EdgedetError, InterruptedAfterWriting
 
 # Order of the common commands in --help; any other module in edgedet.commands follows.
 _ORDER = ("quickstart", "synth", "train", "eval", "init", "convert", "detect", "benchmark", "demo")
@@ -48,8 +48,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except EdgedetError as exc:
         print(f"edgedet {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"edgedet {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        kept = f" ({exc})" if isinstance(exc, InterruptedAfterWriting) else ""
+        print(f"edgedet {args.command}: interrupted{kept}", file=sys.stderr)
         return 130
 
 

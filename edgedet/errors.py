@@ -17,6 +17,15 @@ class MissingDependencyError(EdgedetError, ImportError):
     """An optional package is needed; the message says which pip extra installs it."""
 
 
+class InterruptedAfterWriting(KeyboardInterrupt):
+    """Ctrl-C after an output file was completely written (e.g. during the parity report
+    that follows a conversion): the file is kept, and the message says so."""
+
+    def __init__(self, kept: str, step: str):
+        super().__init__(f"{kept} was written completely and kept; {step} was not finished")
+        self.kept, self.step = kept, step
+
+
 def require(module: str, extra: str, purpose: str):
     """Import an optional module or raise MissingDependencyError naming the extra to install."""
     import importlib

@@ -69,6 +69,16 @@ def atomic_write_text(target: PathLike, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
 
 
+def refuse_existing(path: PathLike, overwrite: bool, option: str = "--force") -> Path:
+    """Raise a clear error if ``path`` exists and ``overwrite`` is false (checked before any
+    slow work, so a run is not wasted on an output it may not write)."""
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise InvalidInputError(f"{p} already exists; pass {option}" +
+                                ("" if "overwrite" in option else " to overwrite it"))
+    return p
+
+
 def existing_file(path: PathLike, what: str = "file") -> Path:
     """Return ``path`` as a Path, or raise a clear error if it is not an existing file."""
     p = Path(path)

@@ -2,9 +2,10 @@
 so torch-free installs (a Raspberry Pi) still show progress."""
 from __future__ import annotations
 
-import sys
 import time
 from typing import Iterable, Iterator, Optional, TypeVar
+
+from edgedet.thirdparty_output import user_stream
 
 T = TypeVar("T")
 
@@ -20,7 +21,7 @@ def progress(items: Iterable[T], total: Optional[int] = None, desc: str = "",
     except ImportError:
         yield from _plain(items, total, desc)
         return
-    yield from tqdm(items, total=total, desc=desc, leave=False, dynamic_ncols=True)
+    yield from tqdm(items, total=total, desc=desc, leave=False, dynamic_ncols=True, file=user_stream())
 
 
 def _plain(items: Iterable[T], total: Optional[int], desc: str) -> Iterator[T]:
@@ -31,4 +32,16 @@ def _plain(items: Iterable[T], total: Optional[int], desc: str) -> Iterator[T]:
         if now - last > 2.0 or (total and i == total):
             last = now
             eta = (now - start) / i * (total - i) if total else 0.0
-            print(f"{desc} {i}/{total or '?'}  eta {eta:.0f}s", file=sys.stderr, flush=True)
+            print(f"{desc} {i}/{total or '?'}  eta {eta:.0f}s", file=user_stream(), flush=True)
+
+
+class ProgressList(list):
+    """A list that shows a progress bar each time it is iterated: for handing calibration
+    samples to a library that loops over them itself (the bar is ours, with our ETA)."""
+
+    def __init__(self, items: Iterable[T], desc: str):
+        super().__init__(items)
+        self.desc = desc
+
+    def __iter__(self) -> Iterator[T]:
+        return progress(super().__iter__(), total=len(self), desc=self.desc)

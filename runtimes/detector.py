@@ -1,6 +1,7 @@
 """``Detector``: one API over every model file, preprocessing and NMS built in."""
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Optional, Sequence
@@ -8,17 +9,12 @@ from typing import Optional, Sequence
 import numpy as np
 
 from edgedet.anchors import generate_anchors
-from edgedet.errors import InvalidInputError
 from edgedet.runtimes.backends import open_backend
 from edgedet.runtimes.detections import Detections
+from edgedet.runtimes.options import check_categories, check_count, check_flag, check_fraction
+from edgedet.runtimes.per_thread import PerThread
 from edgedet.runtimes.postprocess import Postprocessor, output_quantizations
 from edgedet.runtimes.preprocess import Preprocessor
-
-
-def _check_range(name: str, value: float, low: float, high: float) -> float:
-    if not isinstance(value, (int, float)) or not low <= value <= high:
-        raise InvalidInputError(f"{name} must be a number in [{low}, {high}], got {value!r}")
-    return float(value)
 
 
 class Detector:
@@ -45,30 +41,24 @@ class Detector:
                  iou_threshold: float = 0.5, max_results: int = 100, num_threads: int = 1,
                  categories: Optional[Sequence[str]] = None, backend: Optional[str] = None,
                  pre_nms_top_k: int = 1000, **backend_options):
-        _check_range("score_threshold", score_threshold, 0.0, 1.0)
-        _check_range("iou_threshold", iou_threshold, 0.0, 1.0)
-        if not isinstance(max_results, int) or max_results < 1:
-            raise InvalidInputError(f"max_results must be an integer >= 1, got {max_results!r}")
-        if not isinstance(num_threads, int) or num_threads < 1:
-            raise InvalidInputError(f"num_threads must be an integer >= 1, got {num_threads!r}")
+        check_fraction("score_threshold", score_threshold)
+        check_fraction("iou_threshold", iou_threshold)
+        check_count("max_results", max_results)
+        num_threads = check_count("num_threads", num_threads)
+        check_count("pre_nms_top_k", pre_nms_top_k)
         self.model_path = Path(model_path)
         self.backend = open_backend(model_path, num_threads=num_threads, backend=backend,
                                     **backend_options)
         self.metadata = self.backend.metadata
         meta = self.metadata
         self.class_names = list(meta.class_names)
-        class_ids = None
-        if categories is not None:
-            unknown = [c for c in categories if c not in self.class_names]
-            if unknown:
-                raise InvalidInputError(
-                    f"unknown categories {unknown}; this model knows {self.class_names}"
-                )
-            class_ids = [self.class_names.index(c) for c in categories]
-        self.preprocess = Preprocessor(
+        class_ids = check_categories(categories, self.class_names)
+        # The preprocessor reuses its buffers, so each calling thread gets its own.
+        self._preprocessors = PerThread(lambda: Preprocessor(
             meta.input_size, meta.layout, int(meta.letterbox.get("pad_value", 114)),
             input_dtype=self.backend.input_dtype, quantization=meta.input_quantization,
-        )
+        ))
+        self._preprocessors.get()  # made now for this thread, so a bad layout fails here
         self.postprocess = Postprocessor(
             generate_anchors(meta.anchor_spec), score_threshold, iou_threshold, max_results,
             pre_nms_top_k=pre_nms_top_k, class_ids=class_ids,
@@ -77,7 +67,17 @@ class Detector:
         # quantized domain and dequantizes only the survivors.
         self._cls_quant, self._box_quant = output_quantizations(meta)
         self.num_threads = num_threads
-        self.timings: dict[str, float] = {}
+        self._per_call = threading.local()
+
+    @property
+    def preprocess(self) -> Preprocessor:
+        """The calling thread's preprocessor (frame -> input tensor)."""
+        return self._preprocessors.get()
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Per-stage milliseconds of the calling thread's last :meth:`detect`."""
+        return getattr(self._per_call, "timings", {})
 
     @property
     def info(self) -> dict:
@@ -93,18 +93,23 @@ class Detector:
         """Detect objects in an HxWx3 uint8 frame (BGR unless ``rgb=True``) of any size.
 
         Boxes come back in the frame's own pixel coordinates. Per-stage times of this call
-        (milliseconds) are in :attr:`timings` afterwards.
+        (milliseconds) are in :attr:`timings` afterwards. Safe to call from several threads
+        at once: each thread has its own buffers (and, where the runtime needs it, its own
+        inference state).
         """
         t0 = time.perf_counter()
-        tensor, placement = self.preprocess(frame, rgb=rgb)
+        tensor, placement = self.preprocess(frame, rgb=check_flag("rgb", rgb))
         t1 = time.perf_counter()
         cls_logits, box_regression = self.backend.infer(tensor)
         t2 = time.perf_counter()
-        raw = self.postprocess(cls_logits, box_regression, self._cls_quant, self._box_quant)
-        detections = Detections(placement.to_original(raw.boxes), raw.scores, raw.class_ids,
-                                self.class_names)
+        raw = self.postprocess(cls_logits, box_regression, self._cls_quant, self._box_quant,
+                               content_size=placement.content_size)
+        boxes = placement.to_original(raw.boxes)
+        # Clipping to the frame can still flatten a box that only grazed its edge.
+        kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        detections = Detections(boxes[kept], raw.scores[kept], raw.class_ids[kept], self.class_names)
         t3 = time.perf_counter()
-        self.timings = {
+        self._per_call.timings = {
             "preprocess_ms": (t1 - t0) * 1e3, "inference_ms": (t2 - t1) * 1e3,
             "postprocess_ms": (t3 - t2) * 1e3, "total_ms": (t3 - t0) * 1e3,
         }

@@ -8,6 +8,7 @@ import numpy as np
 
 from edgedet.anchors import decode_boxes
 from edgedet.runtimes.nms import batched_nms
+from edgedet.runtimes.options import check_count, check_fraction
 
 
 def score_to_logit(score: float) -> float:
@@ -70,17 +71,22 @@ class Postprocessor:
                  iou_threshold: float = 0.5, max_results: int = 100,
                  pre_nms_top_k: int = 1000, class_ids: list[int] | None = None):
         self.anchors = anchors.astype(np.float32)
-        self.score_threshold = float(score_threshold)
+        self.score_threshold = check_fraction("score_threshold", score_threshold)
         self.logit_threshold = score_to_logit(self.score_threshold)
-        self.iou_threshold = float(iou_threshold)
-        self.max_results = int(max_results)
-        self.pre_nms_top_k = int(pre_nms_top_k)
+        self.iou_threshold = check_fraction("iou_threshold", iou_threshold)
+        self.max_results = check_count("max_results", max_results)
+        self.pre_nms_top_k = check_count("pre_nms_top_k", pre_nms_top_k)
         self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
 
     def __call__(self, cls_logits: np.ndarray, box_regression: np.ndarray,
                  cls_quant: OutputQuantization | None = None,
-                 box_quant: OutputQuantization | None = None) -> RawDetections:
-        """Detections from one image's head outputs (float, or integer with ``*_quant``)."""
+                 box_quant: OutputQuantization | None = None,
+                 content_size: tuple[float, float] | None = None) -> RawDetections:
+        """Detections from one image's head outputs (float, or integer with ``*_quant``).
+
+        ``content_size`` (width, height in input pixels) is where the frame lies in a
+        top-left letterbox; boxes entirely in the padding beyond it are dropped before NMS.
+        """
         cls_logits = cls_logits.reshape(self.anchors.shape[0], -1)
         box_regression = box_regression.reshape(self.anchors.shape[0], 4)
         if self.allowed is not None:
@@ -99,6 +105,11 @@ class Postprocessor:
         if box_quant is not None and codes.dtype.kind in "iu":
             codes = box_quant.dequantize(codes)
         boxes = decode_boxes(codes, self.anchors[anchor_idx])
+        if content_size is not None:
+            on_frame = ((boxes[:, 0] < content_size[0]) & (boxes[:, 1] < content_size[1])
+                        & (boxes[:, 2] > 0) & (boxes[:, 3] > 0))
+            if not on_frame.all():
+                boxes, scores, class_idx = boxes[on_frame], scores[on_frame], class_idx[on_frame]
         keep = batched_nms(boxes, scores, class_idx, self.iou_threshold, self.max_results)
         if self.allowed is not None:
             class_idx = self.allowed[class_idx]

@@ -18,6 +18,11 @@ class LetterboxInfo:
     width: int
     height: int
 
+    @property
+    def content_size(self) -> tuple[float, float]:
+        """(width, height) of the frame's part of the network input; the rest is padding."""
+        return self.width * self.scale_x, self.height * self.scale_y
+
     def to_original(self, boxes: np.ndarray) -> np.ndarray:
         """Map (x1, y1, x2, y2) boxes from network-input pixels back to the frame, clipped."""
         out = np.empty_like(boxes, dtype=np.float32)

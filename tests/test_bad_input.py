@@ -97,7 +97,34 @@ def test_torch_file_that_is_not_an_edgedet_checkpoint(tmp_path):
     ({"max_results": 0}, "max_results"),
     ({"num_threads": 0}, "num_threads"),
     ({"categories": ["dog"]}, "unknown categories.*dog"),
+    # Each of these was accepted and misbehaved later (duplicates reported every box twice,
+    # 0 and -5 crashed the first detect(), True counted as 1.0).
+    ({"categories": ["square", "square"]}, r"categories lists \['square'\] more than once"),
+    ({"categories": "square"}, "categories must be a list of class names"),
+    ({"categories": []}, "categories is empty"),
+    ({"categories": ["square", 3]}, "categories must be class names"),
+    ({"pre_nms_top_k": 0}, "pre_nms_top_k must be an integer >= 1, got 0"),
+    ({"pre_nms_top_k": -5}, "pre_nms_top_k must be an integer >= 1, got -5"),
+    ({"pre_nms_top_k": 10.0}, "pre_nms_top_k must be an integer"),
+    ({"score_threshold": True}, "score_threshold must be a number in .*got True"),
+    ({"iou_threshold": float("nan")}, "iou_threshold must be a number"),
+    ({"max_results": True}, "max_results must be an integer >= 1, got True"),
+    ({"num_threads": 2.0}, "num_threads must be an integer"),
+    ({"inference_precision": "f32"}, "unknown option.*inference_precision for the onnx backend"),
+    ({"backend": "openvino"}, r"is an ONNX model \(.onnx\) file, but backend='openvino' reads OpenVINO IR"),
+    ({"backend": "caffe"}, "unknown backend 'caffe'"),
 ])
 def test_bad_detector_options(small_onnx, kwargs, message):
     with pytest.raises(InvalidInputError, match=message):
         Detector(small_onnx, **kwargs)
+
+
+def test_rgb_must_be_a_bool(detector):
+    with pytest.raises(InvalidInputError, match="rgb must be True or False, got 'no'"):
+        detector.detect(np.zeros((32, 32, 3), np.uint8), rgb="no")
+
+
+def test_numpy_numbers_are_accepted(small_onnx):
+    det = Detector(small_onnx, score_threshold=np.float32(0.4), max_results=np.int64(5))
+    assert det.postprocess.score_threshold == pytest.approx(0.4)
+    assert det.postprocess.max_results == 5

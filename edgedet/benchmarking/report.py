@@ -52,32 +52,73 @@ def to_json(rows: Sequence[ModelResult]) -> str:
     return json.dumps([asdict(r) for r in rows], indent=2, default=str)
 
 
+_STAGE_COLOURS = (("preprocess_ms", "preprocess", "#9ecae1"),
+                  ("inference_ms", "inference", "#3182bd"),
+                  ("postprocess_ms", "postprocess", "#fd8d3c"))
+
+
 def save_plot(rows: Sequence[ModelResult], path: str | Path, title: str = "") -> Path:
-    """PNG: median detect() latency vs mAP@[.5:.95] (or a latency bar chart without mAP)."""
+    """PNG of :func:`plot_figure`, written atomically."""
+    import matplotlib.pyplot as plt
+
+    fig = plot_figure(rows, title)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_figure(rows: Sequence[ModelResult], title: str = ""):
+    """One row per model file, fastest on top; left, median ``detect()`` latency split into
+    stages; right (when measured), mAP on an axis from 0, so that small differences look
+    small. Every number is written beside its bar; failed rows say FAILED."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ok = [r for r in rows if r.ok]
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    if ok and all(r.map is not None for r in ok):
-        for r in ok:
-            ax.scatter(r.latency["total_ms"].median, r.map, s=40)
-            ax.annotate(f"{Path(r.path).name}\n{r.format} {r.precision}",
-                        (r.latency["total_ms"].median, r.map), fontsize=7,
-                        xytext=(4, 4), textcoords="offset points")
-        ax.set_xlabel("detect() median latency, ms (single thread)")
-        ax.set_ylabel("mAP@[.5:.95]")
-    else:
-        labels = [f"{Path(r.path).name}\n{r.format} {r.precision}" for r in ok]
-        ax.barh(labels, [r.latency["total_ms"].median for r in ok])
-        ax.set_xlabel("detect() median latency, ms")
-        ax.tick_params(axis="y", labelsize=7)
-    ax.set_title(title or "edgedet benchmark")
-    ax.grid(alpha=0.3)
+    ok = sorted((r for r in rows if r.ok), key=lambda r: r.latency["total_ms"].median)
+    shown = ok + [r for r in rows if not r.ok]
+    with_map = any(r.map is not None for r in ok)
+    names = [f"{Path(r.path).name}  ({r.format or '?'} {r.precision or '?'})" for r in shown]
+    y = list(range(len(shown)))
+    fig, axes = plt.subplots(1, 2 if with_map else 1, sharey=True, squeeze=False,
+                             figsize=(10 if with_map else 7.5, 1.6 + 0.42 * max(1, len(shown))),
+                             dpi=120, gridspec_kw={"width_ratios": [3, 2] if with_map else [1]})
+    lat_ax = axes[0][0]
+    longest = max([r.latency["total_ms"].median for r in ok] or [1.0])
+    left = [0.0] * len(ok)
+    for key, label, colour in _STAGE_COLOURS:
+        widths = [r.latency[key].median for r in ok]
+        lat_ax.barh(y[:len(ok)], widths, left=left, color=colour, label=label, height=0.6)
+        left = [a + b for a, b in zip(left, widths)]
+    for i, r in enumerate(shown):
+        text = f"{r.latency['total_ms'].median:.1f} ms" if r.ok else "FAILED"
+        lat_ax.text((r.latency["total_ms"].median if r.ok else 0) + longest * 0.01, i, text,
+                    va="center", fontsize=8, color="black" if r.ok else "red")
+    lat_ax.set_xlim(0, longest * 1.18)
+    lat_ax.set_yticks(y, names, fontsize=8)
+    lat_ax.invert_yaxis()
+    lat_ax.set_xlabel("detect() median latency, ms (single thread)")
+    lat_ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, fontsize=8, frameon=False)
+    lat_ax.grid(axis="x", alpha=0.3)
+    if with_map:
+        map_ax = axes[0][1]
+        strict = [r.map or 0.0 for r in ok]
+        loose = [r.map50 or 0.0 for r in ok]
+        map_ax.barh(y[:len(ok)], loose, color="#c7e9c0", height=0.6, label="mAP@.5")
+        map_ax.barh(y[:len(ok)], strict, color="#31a354", height=0.6, label="mAP@[.5:.95]")
+        top = max(loose + strict + [0.01])
+        for i, r in enumerate(ok):
+            if r.map is not None:
+                map_ax.text(max(r.map50 or 0.0, r.map) + top * 0.02, i,
+                            f"{r.map:.3f}" + (f" / {r.map50:.3f}" if r.map50 is not None else ""),
+                            va="center", fontsize=8)
+        map_ax.set_xlim(0, min(1.0, top * 1.45) if top < 0.69 else 1.0)
+        map_ax.set_xlabel("mAP (axis from 0)")
+        map_ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8, frameon=False,
+                      reverse=True)
+        map_ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title or "edgedet benchmark", fontsize=11)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return Path(path)
+    return fig

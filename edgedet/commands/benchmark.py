@@ -26,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image", type=Path, help="frame to time on (default: a dataset image or a 1280x720 synthetic frame)")
     p.add_argument("--json", type=Path, help="write the results as JSON")
     p.add_argument("--md", type=Path, help="write the table as markdown")
-    p.add_argument("--plot", type=Path, help="write a PNG (latency vs mAP)")
+    p.add_argument("--plot", type=Path, help="write a PNG (latency and mAP per file)")
+    p.add_argument("--force", action="store_true", help="overwrite existing --json/--md/--plot files")
 
 
 def _split(text: str) -> list[str]:
@@ -46,8 +47,11 @@ def cpu_name() -> str:
 def run(args: argparse.Namespace) -> int:
     from edgedet.benchmarking.report import save_plot, to_json, to_markdown, to_table
     from edgedet.benchmarking.runner import BenchmarkPlan, run_benchmark
-    from edgedet.fileio import atomic_write_text
+    from edgedet.fileio import atomic_write_text, refuse_existing
 
+    for option, path in (("--json", args.json), ("--md", args.md), ("--plot", args.plot)):
+        if path:  # before minutes of measuring, not after
+            refuse_existing(path, getattr(args, "force", False), f"--force to overwrite it ({option})")
     plan = BenchmarkPlan(
         models=list(args.models), weights=args.weights, formats=_split(args.formats),
         precisions=_split(args.precisions), calib=args.calib or args.data,

@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH", help="also write the parity report as JSON here")
     p.add_argument("--no-report", action="store_true", help="skip the parity measurement")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--verbose", action="store_true",
+                   help="show the converter libraries' own output (default: written to OUT.log)")
 
 
 def _size_mb(path: Path) -> float:
@@ -37,8 +39,16 @@ def run(args: argparse.Namespace) -> int:
     from edgedet.converters import convert_with_report
     from edgedet.errors import InvalidInputError
 
+    if args.verbose:
+        from edgedet.thirdparty_output import set_verbose
+
+        set_verbose(True)
     if args.json and args.no_report:
         raise InvalidInputError("--json writes the parity report, which --no-report skips")
+    if args.json:
+        from edgedet.fileio import refuse_existing
+
+        refuse_existing(args.json, args.force)
     start = time.perf_counter()
     out, report = convert_with_report(
         args.weights, args.target, args.out, precision=args.precision, calib=args.calib,

@@ -54,6 +54,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save", help="write the annotated video here (.mp4)")
     p.add_argument("--jsonl", help="write per-frame detections here, one JSON object per line")
     p.add_argument("--max-frames", type=int, help="stop after this many processed frames")
+    p.add_argument("--force", action="store_true", help="overwrite existing --save/--jsonl files")
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -63,6 +64,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
     source = Path(args.source)
     if source.exists() and source.resolve() in outputs:
         raise InvalidInputError(f"refusing to overwrite the source {args.source} with an output")
+    for option, path in (("--save", args.save), ("--jsonl", args.jsonl)):
+        if path and Path(path).exists() and not getattr(args, "force", False):
+            raise InvalidInputError(f"{option} {path} already exists; pass --force to overwrite it")
     if args.max_frames is not None and args.max_frames < 1:
         raise InvalidInputError(f"--max-frames must be >= 1, got {args.max_frames}")
 

@@ -36,12 +36,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--imgsz", type=int, help="input size, multiple of 128 (default: the model's)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the weights")
     p.add_argument("--out", required=True, help="checkpoint path to write, e.g. d0.pt")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
 
 
 def run(args: argparse.Namespace) -> int:
     from edgedet import configs
 
     configs.get_config(args.model)  # fail on an unknown name before importing torch
+    from edgedet.fileio import refuse_existing
+
+    refuse_existing(args.out, args.force)  # random weights must not replace a trained file
     names = parse_names(args.names, args.num_classes)
     from edgedet.checkpoint import init_checkpoint
 

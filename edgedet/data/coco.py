@@ -6,6 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Optional
 
+from edgedet.data import coco_entries
 from edgedet.data.report import FixReport, finish_dataset, make_sample, strip_name
 from edgedet.data.types import Dataset
 from edgedet.errors import InvalidInputError
@@ -50,43 +51,59 @@ def _load_json(path: Path) -> dict:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise InvalidInputError(f"{path}: not a readable COCO JSON file ({exc})") from exc
-    missing = [k for k in ("images", "annotations", "categories") if k not in data]
-    if not isinstance(data, dict) or missing:
+    missing = [k for k in ("images", "annotations", "categories") if not isinstance(data, dict) or k not in data]
+    if missing:
         raise InvalidInputError(f"{path}: not a COCO instances file (missing {missing})")
     return data
 
 
 def read_coco(root: Path, split: str, class_names: Optional[list[str]] = None) -> Dataset:
-    """Read one split of a COCO-style dataset (``root`` is the folder or the JSON file)."""
+    """Read one split of a COCO-style dataset (``root`` is the folder or the JSON file).
+
+    Malformed entries (a bbox that is not 4 finite numbers, a negative width or height, an
+    image without a file_name, a category without a name, ...) are skipped and named in the
+    load's one summary warning. A file_name that is absolute or climbs out of the dataset
+    folder is followed (tool exports often hold absolute paths) but named in that warning,
+    and the file must then be a readable image.
+    """
     json_path = _find_json(root, split)
     data = _load_json(json_path)
     report = FixReport()
-    categories = sorted(data["categories"], key=lambda c: c["id"])
-    cat_names = {c["id"]: strip_name(c["name"], report, json_path) for c in categories}
+    cat_names = {cid: strip_name(name, report, json_path)
+                 for cid, name in coco_entries.category_names(data["categories"], report, json_path).items()}
     names = list(class_names) if class_names else list(dict.fromkeys(cat_names.values()))
     index = {n: i for i, n in enumerate(names)}
+    images = coco_entries.good_images(data["images"], report, json_path)
+    image_ids = {image_id for image_id, *_ in images}
     per_image = defaultdict(list)
-    image_ids = {img["id"] for img in data["images"]}
-    for ann in data["annotations"]:
-        if ann.get("image_id") not in image_ids:
-            report.add(json_path, f"annotation(s) of unknown image id dropped (e.g. {ann.get('image_id')!r})")
+    for ann in data["annotations"] if isinstance(data["annotations"], list) else []:
+        if not isinstance(ann, dict):
+            report.add(json_path, "annotation entries that are not objects dropped", example=repr(ann)[:60])
+            continue
+        label = f"annotation id {ann.get('id')!r}"
+        image_id, category_id = ann.get("image_id"), ann.get("category_id")
+        if not isinstance(image_id, (int, str)) or image_id not in image_ids:
+            report.add(json_path, f"annotation(s) of unknown image id dropped (e.g. {image_id!r})")
         elif ann.get("iscrowd", 0):
             report.add(json_path, "crowd annotation(s) ignored")
-        elif cat_names.get(ann.get("category_id")) not in index:
-            report.add(json_path, f"box(es) of unknown category id {ann.get('category_id')!r} dropped")
-        elif not isinstance(ann.get("bbox"), list) or len(ann["bbox"]) != 4:
-            report.add(json_path, "annotation(s) without a 4-number bbox dropped")
+        elif not isinstance(category_id, (int, str)) or cat_names.get(category_id) not in index:
+            report.add(json_path, f"box(es) of unknown category id {category_id!r} dropped")
+        elif (problem := coco_entries.bbox_problem(ann.get("bbox"))) is not None:
+            report.add(json_path, "annotation(s) with a bad bbox dropped", example=f"{label}: {problem}")
         else:
-            per_image[ann["image_id"]].append(ann)
-    images = data["images"]
-    image_dir = _image_dir(root, json_path, split, images[0]["file_name"] if images else None)
+            per_image[image_id].append(ann)
+    image_dir = _image_dir(root, json_path, split, images[0][1] if images else None)
+    dataset_dir = json_path.parent.parent if json_path.parent.name == "annotations" else json_path.parent
     samples = []
-    for img in images:
-        anns = per_image.get(img["id"], [])
+    for image_id, file_name, width, height in images:
+        if coco_entries.outside(dataset_dir, image_dir, file_name):
+            report.add(json_path, f"file_name(s) outside the dataset folder {dataset_dir} followed",
+                       example=f"image id {image_id!r}: {file_name!r}")
+            width = height = 0  # read the header, so a file that is no image is dropped
+        anns = per_image.get(image_id, [])
         boxes = [[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in anns)]
         cids = [index[cat_names[a["category_id"]]] for a in anns]
-        sample = make_sample(image_dir / img["file_name"], boxes, cids, int(img.get("width") or 0),
-                             int(img.get("height") or 0), report, json_path)
+        sample = make_sample(image_dir / file_name, boxes, cids, width, height, report, json_path)
         if sample is not None:
             samples.append(sample)
     dataset_root = root if root.is_dir() else json_path.parent

@@ -24,11 +24,18 @@ class FixReport:
     """Counts of fixes per source file, emitted as ONE summary warning when a load ends."""
 
     counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # (source, what) -> the first few entries it happened to, e.g. "annotation id 7: bbox null"
+    examples: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    max_examples: int = 5
 
-    def add(self, source: str | Path, what: str, n: int = 1) -> None:
-        """Count ``n`` occurrences of ``what`` in ``source`` (zero is ignored)."""
+    def add(self, source: str | Path, what: str, n: int = 1, example: str | None = None) -> None:
+        """Count ``n`` occurrences of ``what`` in ``source`` (zero is ignored); ``example``
+        names the entry (id and field) so the first few can be shown."""
         if n:
             self.counts[str(source)][what] += n
+            kept = self.examples[(str(source), what)]
+            if example is not None and len(kept) < self.max_examples:
+                kept.append(example)
 
     def summary(self, limit: int = 20) -> str:
         """Totals on the first line, then one line per file (at most ``limit``)."""
@@ -40,8 +47,16 @@ class FixReport:
             if i == limit:
                 lines.append(f"  ... and {len(self.counts) - limit} more file(s)")
                 break
-            lines.append(f"  {source}: " + ", ".join(f"{n} {w}" for w, n in sorted(per_file.items())))
+            lines.append(f"  {source}: " + ", ".join(
+                f"{n} {w}{self._examples(source, w, n)}" for w, n in sorted(per_file.items())))
         return "\n".join(lines)
+
+    def _examples(self, source: str, what: str, n: int) -> str:
+        kept = self.examples.get((source, what))
+        if not kept:
+            return ""
+        more = f"; and {n - len(kept)} more" if n > len(kept) else ""
+        return f" ({'; '.join(kept)}{more})"
 
     def warn(self, dataset: str) -> None:
         """Emit the summary as one :class:`DatasetWarning`, if anything was fixed."""
@@ -90,6 +105,9 @@ def make_sample(image_path: Path, boxes, class_ids, width: int, height: int,
     """A cleaned :class:`Sample`, or None (counted in ``report``) if its image is missing."""
     if not image_path.is_file():
         report.add(source, f"sample(s) dropped, image not found: {image_path}")
+        return None
+    if image_path.stat().st_size == 0:
+        report.add(source, "sample(s) dropped, empty (0-byte) image", example=str(image_path))
         return None
     if width <= 0 or height <= 0:
         size = image_size(image_path)

@@ -17,11 +17,15 @@ def looks_like_voc(root: Path) -> bool:
     return (root / "Annotations").is_dir() and (root / "JPEGImages").is_dir()
 
 
-def _parse(xml_path: Path) -> ET.Element:
-    try:
-        return ET.parse(xml_path).getroot()
-    except (ET.ParseError, OSError) as exc:
-        raise InvalidInputError(f"{xml_path}: not a readable VOC annotation ({exc})") from exc
+def _parse_all(xml_paths: list[Path], report: FixReport) -> dict[Path, ET.Element]:
+    """Parsed annotations by path; an unreadable one is reported (once) and left out."""
+    parsed = {}
+    for xml_path in xml_paths:
+        try:
+            parsed[xml_path] = ET.parse(xml_path).getroot()
+        except (ET.ParseError, OSError) as exc:
+            report.add(xml_path, "unreadable annotation file(s) skipped", example=str(exc)[:80])
+    return parsed
 
 
 def _objects(root_el: ET.Element, xml_path: Path, report: FixReport):
@@ -40,7 +44,7 @@ def _objects(root_el: ET.Element, xml_path: Path, report: FixReport):
         yield strip_name(name, report, xml_path), coords
 
 
-def _class_names(root: Path, annotations: list[Path]) -> list[str]:
+def _class_names(root: Path, annotations: dict[Path, ET.Element]) -> list[str]:
     for fname in CLASS_LIST_FILES:
         if (root / fname).is_file():
             names = [n.strip() for n in (root / fname).read_text().splitlines() if n.strip()]
@@ -48,7 +52,7 @@ def _class_names(root: Path, annotations: list[Path]) -> list[str]:
                 return names
     # No class list: every name used anywhere in the dataset, so all splits agree.
     scratch = FixReport()
-    return sorted({name for xml in annotations for name, _ in _objects(_parse(xml), xml, scratch)})
+    return sorted({name for xml, el in annotations.items() for name, _ in _objects(el, xml, scratch)})
 
 
 def _image_path(root: Path, root_el: ET.Element, image_id: str) -> Path:
@@ -84,8 +88,12 @@ def read_voc(root: Path, split: str, class_names: Optional[list[str]] = None) ->
         )
     ids = [line.split()[0] for line in split_file.read_text().splitlines() if line.strip()]
     report = FixReport()
-    all_xml = sorted((root / "Annotations").glob("*.xml"))
-    names = list(class_names) if class_names else _class_names(root, all_xml)
+    listed = [root / "Annotations" / f"{image_id}.xml" for image_id in ids]
+    # Without a class list every XML is read (class names come from all of them); a broken
+    # one is reported and skipped, whether or not it is in this split.
+    parsed = _parse_all(sorted((root / "Annotations").glob("*.xml")) if not class_names else
+                        [p for p in listed if p.is_file()], report)
+    names = list(class_names) if class_names else _class_names(root, parsed)
     index = {n: i for i, n in enumerate(names)}
     samples = []
     for image_id in ids:
@@ -93,7 +101,9 @@ def read_voc(root: Path, split: str, class_names: Optional[list[str]] = None) ->
         if not xml_path.is_file():
             report.add(split_file, f"listed image(s) without an annotation dropped: {xml_path.name}")
             continue
-        el = _parse(xml_path)
+        el = parsed.get(xml_path)
+        if el is None:
+            continue  # reported when parsed
         boxes, cids = [], []
         for name, coords in _objects(el, xml_path, report):
             if name not in index:

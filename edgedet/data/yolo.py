@@ -76,14 +76,20 @@ def _label_path(image: Path) -> Path:
 
 def _read_labels(label: Path, num_classes: int, report: FixReport) -> tuple[np.ndarray, np.ndarray]:
     rows, cids = [], []
-    for lineno, line in enumerate(label.read_text().splitlines(), 1):
+    try:
+        text = label.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        report.add(label, "unreadable label file(s) skipped (image kept without boxes)",
+                   example=str(exc)[:80])
+        text = ""
+    for lineno, line in enumerate(text.splitlines(), 1):
         fields = line.split()
         if not fields:
             continue
         try:
             cls, cx, cy, w, h = int(float(fields[0])), *map(float, fields[1:5])
-        except ValueError:
-            report.add(label, "malformed line(s) dropped")
+        except (ValueError, OverflowError):  # "inf" as a class id overflows int()
+            report.add(label, "malformed line(s) dropped", example=f"line {lineno}: {line[:40]!r}")
             continue
         if len(fields) != 5:
             report.add(label, "malformed line(s) dropped")

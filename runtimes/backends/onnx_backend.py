@@ -8,6 +8,7 @@ import numpy as np
 from edgedet.errors import ModelLoadError, require
 from edgedet.metadata import METADATA_KEY, ModelMetadata
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.graph_check import check_against_graph
 
 
 class OnnxBackend(Backend):
@@ -41,6 +42,8 @@ class OnnxBackend(Backend):
         self.input_dtype = np.dtype(np.uint8 if "uint8" in inputs[0].type else
                                     np.int8 if "int8" in inputs[0].type else np.float32)
         self.output_names = [o.name for o in self.session.get_outputs()]
+        check_against_graph(self.metadata, str(path), _dims(inputs[0].shape),
+                            [_dims(o.shape) for o in self.session.get_outputs()])
 
     def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cls_logits, box_regression = self.session.run(self.output_names, {self.input_name: tensor})
@@ -49,3 +52,8 @@ class OnnxBackend(Backend):
     def info(self) -> dict:
         return {"backend": self.name, "threads": self.num_threads,
                 "providers": self.session.get_providers()}
+
+
+def _dims(shape) -> list:
+    """ONNX Runtime shape -> ints, None for symbolic (dynamic) dimensions."""
+    return [d if isinstance(d, int) else None for d in shape]

@@ -9,6 +9,8 @@ import numpy as np
 from edgedet.errors import InvalidInputError, ModelLoadError, require
 from edgedet.metadata import METADATA_KEY, ModelMetadata
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.graph_check import check_against_graph
+from edgedet.runtimes.per_thread import PerThread
 
 # "f32" forces full precision; None keeps the CPU plugin's default, which is bf16 on CPUs
 # with AMX/AVX512-BF16 (faster, ~30 dB SQNR against fp32) and f32 elsewhere.
@@ -49,21 +51,34 @@ class OpenVinoBackend(Backend):
         if inference_precision:
             config["INFERENCE_PRECISION_HINT"] = inference_precision
         self.compiled = core.compile_model(model, "CPU", config)
+        # An infer request holds its outputs until its next run: one per calling thread.
         self.request = self.compiled.create_infer_request()
+        self._requests = PerThread(self.compiled.create_infer_request, first=self.request)
         self.num_threads = num_threads
         hint = self.compiled.get_property("INFERENCE_PRECISION_HINT")
         self.inference_precision = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint)
         names = [o.get_any_name() for o in self.compiled.outputs]
         order = self.metadata.outputs.get("order", ["cls_logits", "box_regression"])
+        missing = [n for n in order if n not in names]
+        if missing:
+            raise ModelLoadError(f"{xml}: metadata names output(s) {missing} but the graph's "
+                                 f"outputs are {names}")
         self._outputs = [self.compiled.outputs[names.index(n)] for n in order]
+        check_against_graph(self.metadata, str(xml), _dims(self.compiled.inputs[0]),
+                            [_dims(port) for port in self._outputs])
         self.input_dtype = np.dtype(self.compiled.inputs[0].get_element_type().to_dtype())
 
     def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        self.request.infer({0: tensor})
+        request = self._requests.get()
+        request.infer({0: tensor})
         cls_out, box_out = self._outputs
-        return (self.request.get_tensor(cls_out).data[0],
-                self.request.get_tensor(box_out).data[0])
+        return request.get_tensor(cls_out).data[0], request.get_tensor(box_out).data[0]
 
     def info(self) -> dict:
         return {"backend": self.name, "threads": self.num_threads,
                 "inference_precision": self.inference_precision}
+
+
+def _dims(port) -> list:
+    """An OpenVINO port's shape as ints, None for dynamic dimensions."""
+    return [d.get_length() if d.is_static else None for d in port.get_partial_shape()]

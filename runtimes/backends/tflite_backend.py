@@ -9,6 +9,8 @@ import numpy as np
 from edgedet.errors import MissingDependencyError, ModelLoadError
 from edgedet.metadata import METADATA_KEY, ModelMetadata
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.graph_check import check_against_graph
+from edgedet.runtimes.per_thread import PerThread
 from edgedet.runtimes.tflite_metadata import read_tflite_metadata
 
 
@@ -68,19 +70,31 @@ class TfliteBackend(Backend):
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"{path}: the TFLite interpreter rejected it: {exc}") from exc
         self.num_threads = num_threads
+
+        def new_interpreter():
+            interpreter = interpreter_class(model_content=content, num_threads=num_threads)
+            interpreter.allocate_tensors()
+            return interpreter
+
+        # An interpreter must not be entered by two threads (ai-edge-litert raises "There is
+        # at least 1 reference to internal data"): each calling thread gets its own.
+        self._interpreters = PerThread(new_interpreter, first=self.interpreter)
         key, input_name, output_names = signature_names(self.interpreter)
         runner = self.interpreter.get_signature_runner(key)
         inputs, outputs = runner.get_input_details(), runner.get_output_details()
         self._input = inputs[input_name]
         self._outputs = [outputs[n] for n in output_names]
         self.input_dtype = np.dtype(self._input["dtype"])
+        check_against_graph(self.metadata, str(path), list(self._input["shape"]),
+                            [list(d["shape"]) for d in self._outputs])
 
     def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw outputs: int8 for a quantized file (``Detector`` filters scores on the int8
         values and dequantizes only survivors), float otherwise."""
-        self.interpreter.set_tensor(self._input["index"], tensor)
-        self.interpreter.invoke()
-        cls_logits, box_regression = (self.interpreter.get_tensor(d["index"])[0] for d in self._outputs)
+        interpreter = self._interpreters.get()
+        interpreter.set_tensor(self._input["index"], tensor)
+        interpreter.invoke()
+        cls_logits, box_regression = (interpreter.get_tensor(d["index"])[0] for d in self._outputs)
         return cls_logits, box_regression
 
     def info(self) -> dict:

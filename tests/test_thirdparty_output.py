@@ -1,0 +1,79 @@
+"""Other libraries' output goes to a log file; our own lines still reach the terminal."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPT = textwrap.dedent("""
+    import ctypes, logging, os, sys, warnings
+    from edgedet.progress import progress
+    from edgedet.thirdparty_output import captured, user_stream
+    log = sys.argv[1]
+    print("ours before")
+    with captured(log, "noisy step"):
+        print("python stdout line")
+        print("python stderr line", file=sys.stderr)
+        os.write(1, b"fd1 line\\n")
+        ctypes.CDLL(None).puts(b"libc puts line")
+        warnings.warn("a FutureWarning line", FutureWarning)
+        logging.getLogger("thirdparty").warning("a logging line")
+        for _ in progress(range(3), total=3, desc="our bar"):
+            pass
+        print("our status line", file=user_stream())
+    print("ours after")
+    if len(sys.argv) > 2:
+        with captured(log, "failing step"):
+            os.write(2, b"library complaint\\n")
+            raise RuntimeError("boom")
+""")
+
+NOISE = ("python stdout line", "python stderr line", "fd1 line", "libc puts line",
+         "a FutureWarning line", "a logging line")
+
+
+def _run(tmp_path: Path, *extra: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, str]:
+    log = tmp_path / "model.tflite.log"
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(log), *extra], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+    return result, log.read_text() if log.exists() else ""
+
+
+def test_library_output_goes_to_the_log_and_ours_to_the_terminal(tmp_path):
+    result, log = _run(tmp_path)
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout + result.stderr
+    for line in NOISE:
+        assert line not in shown, f"{line!r} leaked to the terminal"
+        assert line in log, f"{line!r} missing from the log"
+    assert "== " in log and "noisy step ==" in log
+    assert "our status line" in result.stderr and "our bar" in result.stderr
+    assert result.stdout.splitlines() == ["ours before", "ours after"]
+
+
+def test_verbose_shows_library_output_live(tmp_path):
+    result, log = _run(tmp_path, env={"EDGEDET_VERBOSE": "1"})
+    shown = result.stdout + result.stderr
+    assert all(line in shown for line in NOISE) and log == ""
+
+
+def test_a_failure_points_at_the_log(tmp_path):
+    result, log = _run(tmp_path, "fail")
+    assert result.returncode != 0 and "RuntimeError: boom" in result.stderr
+    assert f"(output of the libraries used for failing step: {tmp_path / 'model.tflite.log'})" in result.stderr
+    assert "ours after" in result.stdout  # the terminal works again after the first capture
+    assert "library complaint" in log and "library complaint" not in result.stderr
+
+
+def test_no_log_file_when_the_libraries_printed_nothing(tmp_path):
+    from edgedet.thirdparty_output import captured
+
+    log = tmp_path / "quiet.log"
+    with captured(log, "silent step"):
+        pass
+    assert not log.exists()
