@@ -41,8 +41,11 @@ def test_loss_is_finite_and_falls_when_overfitting(shapes, tmp_path):
     assert sum(losses[-5:]) / 5 < 0.7 * losses[0], losses
 
 
-def test_resume_continues_exactly(shapes, tmp_path, monkeypatch):
-    config = dict(data=str(shapes), epochs=2, **SMALL)
+@pytest.mark.parametrize("workers", [0, 1])
+def test_resume_continues_exactly(shapes, tmp_path, monkeypatch, workers):
+    # workers=1: persistent workers started in epoch 2 of the resumed run must still see
+    # the same augmentation as the straight run's workers, started in epoch 1.
+    config = dict(data=str(shapes), epochs=2, **{**SMALL, "workers": workers})
     train(out=str(tmp_path / "straight"), **config)
 
     # Interrupt the second run at the start of epoch 2, as Ctrl-C would.

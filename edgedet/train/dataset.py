@@ -10,6 +10,7 @@ import torch
 from edgedet.data.augment import AugmentConfig, augment
 from edgedet.data.report import DatasetWarning
 from edgedet.data.types import Dataset
+from edgedet.train.loader import sample_key
 from edgedet.train.targets import assign_targets
 
 # How many other samples to try when an image turns out to be unreadable.
@@ -20,7 +21,8 @@ class DetectionDataset(torch.utils.data.Dataset):
     """Yields ``(image uint8 [3, S, S] RGB, labels [N], box_targets [N, 4])`` per sample.
 
     Augmentation randomness is seeded from (seed, epoch, index), so a sample looks the same
-    whatever the worker count or after a resume. Unreadable images are skipped with a
+    whatever the worker count or after a resume. A key is an index (at the epoch of
+    :meth:`set_epoch`) or an ``(epoch, index)`` pair, as :class:`EpochSampler` yields. Unreadable images are skipped with a
     warning naming them; a neighbouring sample takes their place.
     """
 
@@ -40,7 +42,8 @@ class DetectionDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, key):
+        epoch, index = sample_key(key, self.epoch)
         for attempt in range(_MAX_SUBSTITUTES):
             sample = self.samples[(index + attempt) % len(self.samples)]
             image = cv2.imread(str(sample.image_path), cv2.IMREAD_COLOR)
@@ -55,7 +58,7 @@ class DetectionDataset(torch.utils.data.Dataset):
             # Annotation size and file disagree; trust the file, boxes are relative to it.
             sx, sy = image.shape[1] / sample.width, image.shape[0] / sample.height
             boxes = boxes * np.array([sx, sy, sx, sy], dtype=np.float32)
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = np.random.default_rng([self.seed, epoch, index])
         pixels, boxes, class_ids = augment(image, boxes, sample.class_ids, self.size,
                                            self.augment_config, rng, self.pad_value)
         labels, box_targets = assign_targets(self.anchors, boxes, class_ids)

@@ -23,6 +23,7 @@ from edgedet.train.config import TrainConfig
 from edgedet.train.dataset import DetectionDataset
 from edgedet.train.ema import ModelEma
 from edgedet.train.history import plot_history, read_history, write_history
+from edgedet.train.loader import EpochSampler, build_train_loader
 from edgedet.train.loss import LossConfig, detection_loss
 from edgedet.train.schedule import build_optimizer, build_scheduler
 
@@ -41,17 +42,6 @@ def _pick_device(name: str, local_rank: int) -> torch.device:
     if name != "cpu":
         raise InvalidInputError(f"device must be auto, cpu or cuda, got {name!r}")
     return torch.device("cpu")
-
-
-def _worker_context(workers: int):
-    """Start DataLoader workers from a clean forkserver, never by forking this process: the
-    converters' packages (JAX, OpenVINO) run threads here, and forking a multithreaded
-    process crashed a full test run (SIGSEGV) while training after conversions."""
-    import multiprocessing
-
-    if workers == 0 or "forkserver" not in multiprocessing.get_all_start_methods():
-        return None
-    return multiprocessing.get_context("forkserver")
 
 
 class Trainer:
@@ -85,14 +75,15 @@ class Trainer:
         pad = int(self.metadata.letterbox["pad_value"])
         self.data = DetectionDataset(train_set, generate_anchors(self.metadata.anchor_spec), cfg.imgsz,
                                      AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip), pad, cfg.seed)
-        self.sampler = DistributedSampler(self.data, num_replicas=self.dist.world_size,
-                                          rank=self.dist.rank, shuffle=True, seed=cfg.seed)
+        self.sampler = EpochSampler(DistributedSampler(self.data, num_replicas=self.dist.world_size,
+                                                       rank=self.dist.rank, shuffle=True, seed=cfg.seed))
         if len(self.sampler) < max(2, cfg.batch):
             raise InvalidInputError(
                 f"split {cfg.train_split!r} has {len(train_set)} images ({len(self.sampler)} per "
                 f"process): fewer than the batch size {cfg.batch} (and 2 are needed for BatchNorm)"
             )
         self.steps_per_epoch = len(self.sampler) // cfg.batch
+        self._train_loader: Optional[DataLoader] = None
         self.optimizer = build_optimizer(self.model, cfg.peak_lr(self.dist.world_size),
                                          cfg.momentum, cfg.weight_decay)
         self.scheduler = build_scheduler(self.optimizer, round(cfg.warmup_epochs * self.steps_per_epoch),
@@ -179,16 +170,19 @@ class Trainer:
                       f"{self.completed_epochs} complete epoch(s); continue with --resume")
             raise
         finally:
+            self._train_loader = None  # stops its persistent workers
             distributed.shutdown(self.dist)
         return self.best_path
 
     def _loader(self, epoch: int) -> DataLoader:
+        # Made once: re-creating it every epoch re-started its workers (measured ~28 s of
+        # stall per epoch on a 16-core machine).
+        if self._train_loader is None:
+            self._train_loader = build_train_loader(self.data, self.sampler, self.cfg.batch,
+                                                    self.cfg.workers, self.device.type == "cuda")
         self.sampler.set_epoch(epoch)
         self.data.set_epoch(epoch)
-        return DataLoader(self.data, batch_size=self.cfg.batch, sampler=self.sampler,
-                          num_workers=self.cfg.workers, drop_last=True,
-                          pin_memory=self.device.type == "cuda",
-                          multiprocessing_context=_worker_context(self.cfg.workers))
+        return self._train_loader
 
     def _train_epoch(self, epoch: int) -> dict:
         self.net.train()
