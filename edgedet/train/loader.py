@@ -62,6 +62,16 @@ def build_train_loader(dataset: torch.utils.data.Dataset, sampler: EpochSampler,
     return DataLoader(dataset, **options)
 
 
+def collate_samples(samples: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(image, boxes, class_ids)`` samples -> ``images [B, 3, S, S]`` uint8 and boxes /
+    class ids padded to one length (see :func:`edgedet.train.assign.pad_boxes`)."""
+    from edgedet.train.assign import pad_boxes
+
+    images, boxes, class_ids = zip(*samples)
+    return (torch.stack(images), *pad_boxes(list(boxes), list(class_ids)))
+
+
 def sample_key(key, default_epoch: int) -> tuple[int, int]:
     """``(epoch, index)`` from a sampler key, or from a plain index and ``default_epoch``."""
     if isinstance(key, tuple):

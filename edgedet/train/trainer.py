@@ -23,7 +23,8 @@ from edgedet.train.config import TrainConfig
 from edgedet.train.dataset import DetectionDataset
 from edgedet.train.ema import ModelEma
 from edgedet.train.history import plot_history, read_history, write_history
-from edgedet.train.loader import EpochSampler, build_train_loader
+from edgedet.train.assign import TargetAssigner
+from edgedet.train.loader import EpochSampler, build_train_loader, collate_samples
 from edgedet.train.loss import LossConfig, detection_loss
 from edgedet.train.schedule import build_optimizer, build_scheduler
 
@@ -73,8 +74,10 @@ class Trainer:
                 module.momentum = cfg.bn_momentum
         self.ema = ModelEma(self.model, cfg.ema_decay)
         pad = int(self.metadata.letterbox["pad_value"])
-        self.data = DetectionDataset(train_set, generate_anchors(self.metadata.anchor_spec), cfg.imgsz,
-                                     AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip), pad, cfg.seed)
+        augment_config = AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip)
+        self.data = DetectionDataset(train_set, cfg.imgsz, augment_config, pad, cfg.seed)
+        self.collate = collate_samples
+        self.assigner = TargetAssigner(generate_anchors(self.metadata.anchor_spec), self.device)
         self.sampler = EpochSampler(DistributedSampler(self.data, num_replicas=self.dist.world_size,
                                                        rank=self.dist.rank, shuffle=True, seed=cfg.seed))
         if len(self.sampler) < max(2, cfg.batch):
@@ -179,7 +182,8 @@ class Trainer:
         # stall per epoch on a 16-core machine).
         if self._train_loader is None:
             self._train_loader = build_train_loader(self.data, self.sampler, self.cfg.batch,
-                                                    self.cfg.workers, self.device.type == "cuda")
+                                                    self.cfg.workers, self.device.type == "cuda",
+                                                    self.collate)
         self.sampler.set_epoch(epoch)
         self.data.set_epoch(epoch)
         return self._train_loader
@@ -194,8 +198,8 @@ class Trainer:
                           total=self.steps_per_epoch, dynamic_ncols=True)
         totals = torch.zeros(3, dtype=torch.float64)
         start = time.perf_counter()
-        for step, (images, labels, box_targets) in enumerate(loader):
-            losses = self._step(images, labels, box_targets)
+        for step, (images, boxes, class_ids) in enumerate(loader):
+            losses = self._step(images, boxes, class_ids)
             if not all(math.isfinite(v) for v in losses):
                 raise TrainingError(
                     f"loss became non-finite at epoch {epoch + 1}, step {step + 1} ({losses}); "
@@ -213,11 +217,13 @@ class Trainer:
                 "lr": self.optimizer.param_groups[0]["lr"], "epoch_seconds": round(seconds, 2),
                 "images_per_second": round(images_seen / seconds, 2)}
 
-    def _step(self, images: torch.Tensor, labels: torch.Tensor, box_targets: torch.Tensor) -> tuple:
+    def _step(self, images: torch.Tensor, boxes: torch.Tensor, class_ids: torch.Tensor) -> tuple:
+        """One optimizer step on a collated batch (boxes padded, see ``collate_samples``)."""
         images = images.to(self.device, non_blocking=True).float()
+        labels, box_targets = self.assigner(boxes, class_ids)
         cls_logits, box_regression = self.net(images)
-        loss, cls_loss, box_loss = detection_loss(cls_logits, box_regression, labels.to(self.device),
-                                                  box_targets.to(self.device), self.loss_config)
+        loss, cls_loss, box_loss = detection_loss(cls_logits, box_regression, labels, box_targets,
+                                                  self.loss_config)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip_grad)
