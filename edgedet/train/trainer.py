@@ -25,6 +25,7 @@ from edgedet.train.ema import ModelEma
 from edgedet.train.history import plot_history, read_history, write_history
 from edgedet.train.assign import TargetAssigner
 from edgedet.train.loader import EpochSampler, build_train_loader, collate_samples
+from edgedet.train.preflight import prepare_run_folder, require_training_packages
 from edgedet.train.loss import LossConfig, detection_loss
 from edgedet.train.schedule import build_optimizer, build_scheduler
 
@@ -67,6 +68,8 @@ class Trainer:
 
         train_set = load_dataset(cfg.data, cfg.format, cfg.train_split)
         self.val_set = self._load_val(train_set)
+        require_training_packages(validation=self.val_set is not None,
+                                  progress=cfg.progress and self.dist.is_main)
         self.metadata = make_metadata(cfg.model, train_set.class_names, cfg.imgsz, dataset=train_set.name)
         self.model = build_model(cfg.model, len(train_set.class_names)).to(self.device)
         for module in self.model.modules():
@@ -96,6 +99,9 @@ class Trainer:
         self.completed_epochs = 0
         self.best_map = -math.inf
         self.history: list[dict] = []
+        # Stats of the last trained epoch until its row is in results.csv; stored in last.pt
+        # so that a run stopped during validation finishes that epoch's log on --resume.
+        self._unlogged_stats: Optional[dict] = None
         if cfg.resume:
             self._restore()
         self.net = self.model
@@ -105,6 +111,10 @@ class Trainer:
 
     # -- set-up -------------------------------------------------------------------------
     def _check_out_dir(self) -> None:
+        removed = prepare_run_folder(self.out, clean=self.dist.is_main)
+        if removed:
+            print(f"edgedet train: removed {len(removed)} partial file(s) an interrupted run left "
+                  f"in {self.out}: {', '.join(p.name for p in removed)}")
         if self.cfg.resume and not self.last_path.is_file():
             raise InvalidInputError(f"nothing to resume: {self.last_path} not found")
         if not self.cfg.resume and self.last_path.exists() and not self.cfg.exist_ok:
@@ -148,6 +158,10 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
         self.start_epoch = self.completed_epochs = int(state["epoch"])
         self.history = read_history(self.csv_path, self.start_epoch)
+        unlogged = state.get("unlogged_epoch")
+        if unlogged and int(unlogged["epoch"]) == self.start_epoch and \
+                all(int(row["epoch"]) != self.start_epoch for row in self.history):
+            self._unlogged_stats = dict(unlogged)
         if self.best_path.is_file():
             self.best_map = float(read_checkpoint(self.best_path).get("val_map", -math.inf))
 
@@ -158,6 +172,11 @@ class Trainer:
             print(f"edgedet train: {self.last_path} already has {self.start_epoch} epochs; "
                   "raise --epochs to go on")
         try:
+            if self._unlogged_stats is not None and self.dist.is_main:
+                print(f"edgedet train: validating and logging epoch {self.start_epoch}, which the "
+                      "interrupted run had trained but not logged", flush=True)
+                self._log_epoch(self.start_epoch - 1, self._unlogged_stats)
+            distributed.barrier(self.dist)
             for epoch in range(self.start_epoch, self.cfg.epochs):
                 stats = self._train_epoch(epoch)
                 self.completed_epochs = epoch + 1
@@ -238,7 +257,7 @@ class Trainer:
             "ema": self.ema.state_dict(), "ema_updates": self.ema.updates,
             "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
             "epoch": completed_epochs, "torch_rng": torch.get_rng_state(),
-            "train_config": self.cfg.to_dict(),
+            "train_config": self.cfg.to_dict(), "unlogged_epoch": self._unlogged_stats,
         })
 
     def _validate(self) -> Optional[dict]:
@@ -255,7 +274,13 @@ class Trainer:
         return result
 
     def _end_epoch(self, epoch: int, stats: dict) -> None:
+        self._unlogged_stats = stats
         self._save_last(self.completed_epochs)
+        self._log_epoch(epoch, stats)
+
+    def _log_epoch(self, epoch: int, stats: dict) -> None:
+        """Validate the epoch just trained, update best.pt, results.csv/png, print its line."""
+        self._unlogged_stats = stats
         result = self._validate()
         if result is not None:
             stats.update(val_map=result["map"], val_map50=result["map50"])
@@ -268,6 +293,7 @@ class Trainer:
             })
         self.history.append(stats)
         write_history(self.csv_path, self.history)
+        self._unlogged_stats = None
         plot_history(self.png_path, self.history)
         val = f"  val mAP {result['map']:.4f}  mAP@.5 {result['map50']:.4f}" if result else ""
         print(f"epoch {epoch + 1}/{self.cfg.epochs}  loss {stats['train_loss']:.4f}"
