@@ -28,6 +28,7 @@ from edgedet.train.loader import EpochSampler, build_train_loader, collate_sampl
 from edgedet.train.preflight import prepare_run_folder, require_training_packages
 from edgedet.train.loss import LossConfig, detection_loss
 from edgedet.train.schedule import build_optimizer, build_scheduler
+from edgedet.train.validation import validate
 
 
 class TrainingError(EdgedetError):
@@ -263,15 +264,7 @@ class Trainer:
     def _validate(self) -> Optional[dict]:
         if self.val_set is None:
             return None
-        from edgedet.evaluation import EVAL_MAX_RESULTS, EVAL_SCORE_THRESHOLD, evaluate
-        from edgedet.runtimes import Detector
-
-        threads = torch.get_num_threads()
-        detector = Detector(self.last_path, score_threshold=EVAL_SCORE_THRESHOLD,
-                            max_results=EVAL_MAX_RESULTS, num_threads=threads)
-        result = evaluate(detector, self.val_set, progress=False)
-        torch.set_num_threads(threads)
-        return result
+        return validate(self.ema.module, self.metadata, self.val_set, self.device, self.cfg.batch)
 
     def _end_epoch(self, epoch: int, stats: dict) -> None:
         self._unlogged_stats = stats
@@ -281,11 +274,12 @@ class Trainer:
     def _log_epoch(self, epoch: int, stats: dict) -> None:
         """Validate the epoch just trained, update best.pt, results.csv/png, print its line."""
         self._unlogged_stats = stats
-        result = self._validate()
+        due = (epoch + 1) % self.cfg.val_every == 0 or epoch + 1 >= self.cfg.epochs
+        result = self._validate() if due else None
         if result is not None:
             stats.update(val_map=result["map"], val_map50=result["map50"])
         score = result["map"] if result is not None else epoch
-        if score > self.best_map:
+        if score > self.best_map and (result is not None or self.val_set is None):
             self.best_map = score
             save_checkpoint(self.best_path, self.model, self.metadata, extra={
                 "ema": self.ema.state_dict(), "epoch": epoch + 1,
