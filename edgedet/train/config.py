@@ -30,6 +30,7 @@ class TrainConfig:
     threads: torch CPU threads (default: torch's choice). device: "auto", "cpu" or "cuda".
     progress: show a progress bar.
     val_every: validate every N epochs (and after the last); best.pt is chosen among those.
+    amp: bf16 autocast for the forward pass (None: on for CUDA, off on the CPU).
     """
 
     data: str
@@ -59,6 +60,7 @@ class TrainConfig:
     device: str = "auto"
     progress: bool = True
     val_every: int = 1
+    amp: Optional[bool] = None
 
     def __post_init__(self) -> None:
         cfg = configs.get_config(self.model)

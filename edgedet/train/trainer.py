@@ -47,6 +47,15 @@ def _pick_device(name: str, local_rank: int) -> torch.device:
     return torch.device("cpu")
 
 
+def _use_amp(requested: Optional[bool], device: torch.device) -> bool:
+    """bf16 autocast: on by default on CUDA, off on the CPU unless asked for."""
+    if requested is None:
+        return device.type == "cuda"
+    if requested and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise InvalidInputError("--amp needs a GPU with bfloat16 support; this one has none")
+    return bool(requested)
+
+
 class Trainer:
     """One training run. ``Trainer(config).fit()`` returns the path of ``best.pt``.
 
@@ -77,6 +86,9 @@ class Trainer:
             if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
                 module.momentum = cfg.bn_momentum
         self.ema = ModelEma(self.model, cfg.ema_decay)
+        self.amp = _use_amp(cfg.amp, self.device)
+        if self.device.type == "cuda":  # NHWC convolutions are the fast ones on tensor cores
+            self.model.to(memory_format=torch.channels_last)
         pad = int(self.metadata.letterbox["pad_value"])
         augment_config = AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip)
         self.data = DetectionDataset(train_set, cfg.imgsz, augment_config, pad, cfg.seed)
@@ -240,10 +252,15 @@ class Trainer:
     def _step(self, images: torch.Tensor, boxes: torch.Tensor, class_ids: torch.Tensor) -> tuple:
         """One optimizer step on a collated batch (boxes padded, see ``collate_samples``)."""
         images = images.to(self.device, non_blocking=True).float()
+        if self.device.type == "cuda":
+            images = images.contiguous(memory_format=torch.channels_last)
         labels, box_targets = self.assigner(boxes, class_ids)
-        cls_logits, box_regression = self.net(images)
-        loss, cls_loss, box_loss = detection_loss(cls_logits, box_regression, labels, box_targets,
-                                                  self.loss_config)
+        # Weights stay fp32 (and so do checkpoints); autocast runs the convolutions in bf16.
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            cls_logits, box_regression = self.net(images)
+        # The loss in fp32: focal terms of well-classified anchors underflow in bf16.
+        loss, cls_loss, box_loss = detection_loss(cls_logits.float(), box_regression.float(),
+                                                  labels, box_targets, self.loss_config)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip_grad)
