@@ -24,10 +24,21 @@ def shapes(tmp_path_factory):
                             image_size=(160, 128))
 
 
-def test_validation_equals_edgedet_eval(shapes, tmp_path):
+def test_validation_equals_edgedet_eval(shapes, tmp_path, monkeypatch):
+    import cv2
+    import torch
+
     out = tmp_path / "run"
     trainer = Trainer(TrainConfig(data=str(shapes), out=str(out), epochs=1, lr=0.05, **SMALL))
+    opencv_threads, torch_threads = cv2.getNumThreads(), torch.get_num_threads()
+    seen = []
+    original_step = Trainer._step
+    monkeypatch.setattr(Trainer, "_step",
+                        lambda self, *batch: seen.append(cv2.getNumThreads()) or original_step(self, *batch))
     trainer.fit()
+    # --workers 0: data in this process with one OpenCV thread; process settings restored.
+    assert set(seen) == {1}
+    assert (cv2.getNumThreads(), torch.get_num_threads()) == (opencv_threads, torch_threads)
     ours = trainer._validate()
     val = load_dataset(shapes, split="val")
     assert len(val) == 3 and ours["num_images"] == 3

@@ -43,12 +43,22 @@ def worker_context(workers: int):
     return multiprocessing.get_context("forkserver")
 
 
-def _init_worker(worker_id: int) -> None:
-    # One decode/augment thread per worker: OpenCV's default pool (one thread per CPU) in
-    # every worker oversubscribes the cores that the training step needs.
+def set_opencv_threads(count: int) -> int:
+    """Set OpenCV's thread count for this process; returns the previous one.
+
+    Decoding and augmenting a sample gains little from OpenCV's pool (one thread per CPU by
+    default), while that pool's threads compete for the cores with torch's own, in every
+    worker, and in the main process when it loads the data itself (``--workers 0``).
+    """
     import cv2
 
-    cv2.setNumThreads(1)
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(count)
+    return previous
+
+
+def _init_worker(worker_id: int) -> None:
+    set_opencv_threads(1)
 
 
 def build_train_loader(dataset: torch.utils.data.Dataset, sampler: EpochSampler, batch: int,

@@ -24,7 +24,8 @@ from edgedet.train.dataset import DetectionDataset
 from edgedet.train.ema import ModelEma
 from edgedet.train.history import plot_history, read_history, write_history
 from edgedet.train.assign import TargetAssigner
-from edgedet.train.loader import EpochSampler, build_train_loader, collate_samples
+from edgedet.train.loader import (EpochSampler, build_train_loader, collate_samples,
+                                  set_opencv_threads)
 from edgedet.train.preflight import prepare_run_folder, require_training_packages
 from edgedet.train.loss import LossConfig, detection_loss
 from edgedet.train.schedule import build_optimizer, build_scheduler
@@ -184,6 +185,8 @@ class Trainer:
         if self.start_epoch >= self.cfg.epochs and self.dist.is_main:
             print(f"edgedet train: {self.last_path} already has {self.start_epoch} epochs; "
                   "raise --epochs to go on")
+        # With --workers 0 this process decodes and augments: one OpenCV thread, as in a worker.
+        opencv_threads = set_opencv_threads(1) if self.cfg.workers == 0 else None
         try:
             if self._unlogged_stats is not None and self.dist.is_main:
                 print(f"edgedet train: validating and logging epoch {self.start_epoch}, which the "
@@ -206,6 +209,8 @@ class Trainer:
             raise
         finally:
             self._train_loader = None  # stops its persistent workers
+            if opencv_threads is not None:
+                set_opencv_threads(opencv_threads)
             distributed.shutdown(self.dist)
         return self.best_path
 
