@@ -19,15 +19,15 @@ from edgedet.errors import EdgedetError, InvalidInputError
 from edgedet.metadata import ModelMetadata, make_metadata
 from edgedet.model import build_model
 from edgedet.train import distributed
+from edgedet.train.assign import TargetAssigner
 from edgedet.train.config import TrainConfig
 from edgedet.train.dataset import DetectionDataset
 from edgedet.train.ema import ModelEma
 from edgedet.train.history import plot_history, read_history, write_history
-from edgedet.train.assign import TargetAssigner
 from edgedet.train.loader import (EpochSampler, build_train_loader, collate_samples,
                                   set_opencv_threads)
-from edgedet.train.preflight import prepare_run_folder, require_training_packages
 from edgedet.train.loss import LossConfig, detection_loss
+from edgedet.train.preflight import prepare_run_folder, require_training_packages
 from edgedet.train.schedule import build_optimizer, build_scheduler
 from edgedet.train.validation import validate
 
@@ -61,8 +61,9 @@ class Trainer:
     """One training run. ``Trainer(config).fit()`` returns the path of ``best.pt``.
 
     Files in ``config.out`` (rank 0 only, each written atomically): ``last.pt`` every epoch
-    (weights, EMA, optimizer, scheduler, epoch, RNG), ``best.pt`` by val mAP@[.5:.95],
-    ``results.csv`` and ``results.png``.
+    before validation (weights, EMA, optimizer, scheduler, epoch, RNG, and the epoch's stats
+    until they are in results.csv), ``best.pt`` by val mAP@[.5:.95], ``results.csv`` and
+    ``results.png``.
     """
 
     def __init__(self, config: TrainConfig):
