@@ -55,8 +55,8 @@ def test_torch_twins_of_iou_and_box_coding():
     rng = np.random.default_rng(1)
     anchors = generate_anchors(AnchorSpec(128))
     boxes = _random_boxes(rng, 7, 128)
-    iou = box_iou_batched(torch.from_numpy(anchors), torch.from_numpy(boxes)[None])[0]
-    np.testing.assert_array_equal(iou.numpy(), box_iou(anchors, boxes))
+    iou = box_iou_batched(torch.from_numpy(anchors), torch.from_numpy(boxes)[None])[0]  # [K, N]
+    np.testing.assert_array_equal(iou.numpy().T, box_iou(anchors, boxes))
     picked = anchors[rng.integers(0, len(anchors), 7)]
     np.testing.assert_allclose(encode_boxes_torch(torch.from_numpy(boxes), torch.from_numpy(picked)).numpy(),
                                encode_boxes(boxes, picked), rtol=0, atol=1e-6)

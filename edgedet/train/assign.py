@@ -12,7 +12,7 @@ import torch
 
 from edgedet.train.targets import BACKGROUND, IGNORE, NEGATIVE_IOU, POSITIVE_IOU
 
-# Bound on the [images, anchors, boxes] IoU tensor of one chunk of a batch (elements); a
+# Bound on the [images, boxes, anchors] IoU tensor of one chunk of a batch (elements); a
 # 512-px batch of 16 with 40 boxes each would otherwise hold ~125 MB per intermediate.
 _MAX_IOU_ELEMENTS = 1 << 23
 
@@ -20,20 +20,22 @@ PAD_CLASS = -1  # class id of the padding rows that make every image's box list 
 
 
 def box_iou_batched(anchors: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
-    """IoU of ``[N, 4]`` anchors with ``[B, K, 4]`` boxes -> ``[B, N, K]`` (float32).
+    """IoU of ``[N, 4]`` anchors with ``[B, K, 4]`` boxes -> ``[B, K, N]`` (float32).
 
     The operations and their order follow :func:`edgedet.anchors.box_iou`, so the results
-    are bit-identical to it.
+    are bit-identical to it (transposed). Anchors last and every operand contiguous: strided
+    coordinate views and reductions across the anchor axis were 3-5x slower on the CPU.
     """
-    a = anchors[None, :, None, :]
-    b = boxes[:, None, :, :]
-    area_a = (a[..., 2] - a[..., 0]).clamp(min=0) * (a[..., 3] - a[..., 1]).clamp(min=0)
-    area_b = (b[..., 2] - b[..., 0]).clamp(min=0) * (b[..., 3] - b[..., 1]).clamp(min=0)
-    iw = torch.minimum(a[..., 2], b[..., 2]) - torch.maximum(a[..., 0], b[..., 0])
-    ih = torch.minimum(a[..., 3], b[..., 3]) - torch.maximum(a[..., 1], b[..., 1])
-    inter = iw.clamp(min=0) * ih.clamp(min=0)
-    union = area_a + area_b - inter
-    return inter / union.clamp(min=1e-9)
+    ax1, ay1, ax2, ay2 = (anchors[:, i].contiguous()[None, None, :] for i in range(4))
+    bx1, by1, bx2, by2 = (boxes[..., i].contiguous()[:, :, None] for i in range(4))
+    area_a = (ax2 - ax1).clamp_(min=0) * (ay2 - ay1).clamp_(min=0)
+    area_b = (bx2 - bx1).clamp_(min=0) * (by2 - by1).clamp_(min=0)
+    # In place where possible: these [B, K, N] tensors are the matcher's whole cost.
+    inter = torch.minimum(ax2, bx2).sub_(torch.maximum(ax1, bx1)).clamp_(min=0)
+    ih = torch.minimum(ay2, by2).sub_(torch.maximum(ay1, by1)).clamp_(min=0)
+    inter.mul_(ih)
+    union = torch.add(area_a, area_b, out=ih).sub_(inter).clamp_(min=1e-9)
+    return inter.div_(union)
 
 
 def encode_boxes_torch(boxes: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
@@ -82,13 +84,13 @@ class TargetAssigner:
             return labels, box_targets
         real = class_ids != PAD_CLASS  # [B, K]
         # Padding gets IoU -1: never an anchor's best box, never overlapping.
-        iou = box_iou_batched(self.anchors, boxes).masked_fill(~real[:, None, :], -1.0)
-        best, matched = iou.max(dim=2)  # [B, N]; ties: the first box, like numpy's argmax
+        iou = box_iou_batched(self.anchors, boxes).masked_fill_(~real[:, :, None], -1.0)  # [B, K, N]
+        best, matched = iou.max(dim=1)  # [B, N]; ties: the first box, like numpy's argmax
         labels[best >= self.negative_iou] = IGNORE
         positive = best >= self.positive_iou
         # Each box claims its best anchor (first one on ties) if they overlap at all.
-        forced_anchor = iou.argmax(dim=1)  # [B, K]
-        overlaps = iou.gather(1, forced_anchor[:, None, :])[:, 0, :] > 0
+        forced_anchor = iou.argmax(dim=2)  # [B, K]
+        overlaps = iou.gather(2, forced_anchor[:, :, None])[:, :, 0] > 0
         box_index = torch.arange(k, device=boxes.device).expand(batch, k)
         claimant = torch.full((batch, n), -1, dtype=torch.int64, device=boxes.device)
         claimant.scatter_reduce_(1, forced_anchor, torch.where(overlaps, box_index, -1), reduce="amax")
