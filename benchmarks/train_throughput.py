@@ -6,6 +6,9 @@ For each model/size it measures, on the same device and batch:
   * loop: ``Trainer`` epochs over the first ``--images`` training images (validation off),
     images/s over the epochs after the first, and each epoch's stall (seconds from the
     epoch's start to its first step);
+  * both also per CPU-second of the main process: on a machine shared with other jobs the
+    wall-clock rates swing with the load, the main process's CPU cost per image much less
+    (it leaves out the workers' CPU, which the wall-clock loop rate includes);
   * data: the training data pipeline alone (decode, augment and, where the trainer does it
     there, target assignment), images/s with 1..``--workers`` worker processes.
 
@@ -46,8 +49,9 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def bare_step_rate(trainer, steps: int) -> float:
-    """Images/s of forward + loss + backward + optimizer step on one batch kept on the device."""
+def bare_step_rate(trainer, steps: int) -> tuple[float, float]:
+    """Images per wall second and per CPU second of this process, of forward + loss +
+    backward + optimizer step on one batch kept on the device."""
     from edgedet.anchors import generate_anchors
     from edgedet.model import build_model
     from edgedet.train.loss import detection_loss
@@ -73,22 +77,25 @@ def bare_step_rate(trainer, steps: int) -> float:
         loss.item()
 
     step()  # warm-up
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
-    return steps * cfg.batch / (time.perf_counter() - start)
+    images = steps * cfg.batch
+    return images / (time.perf_counter() - start), images / (time.process_time() - cpu)
 
 
-def loop_rate(trainer) -> tuple[float, list[float]]:
-    """Run ``trainer.fit()``; images/s of its epochs after the first, and every epoch's stall."""
-    epoch_times, stalls, pending = [], [], {}
+def loop_rate(trainer) -> tuple[float, float, list[float]]:
+    """Run ``trainer.fit()``; images per wall second and per CPU second of this process over
+    its epochs after the first, and every epoch's stall."""
+    epoch_times, cpu_times, stalls, pending = [], [], [], {}
     train_epoch, train_step = trainer._train_epoch, trainer._step
 
     def timed_epoch(epoch):
-        pending["start"] = time.perf_counter()
+        pending["start"], cpu = time.perf_counter(), time.process_time()
         pending["first"] = None
         stats = train_epoch(epoch)
         epoch_times.append(time.perf_counter() - pending["start"])
+        cpu_times.append(time.process_time() - cpu)
         stalls.append(pending["first"] - pending["start"])
         return stats
 
@@ -100,8 +107,8 @@ def loop_rate(trainer) -> tuple[float, list[float]]:
     trainer._train_epoch, trainer._step = timed_epoch, timed_step
     trainer.fit()
     images = trainer.steps_per_epoch * trainer.cfg.batch
-    later = epoch_times[1:] or epoch_times
-    return images * len(later) / sum(later), stalls
+    later, later_cpu = epoch_times[1:] or epoch_times, cpu_times[1:] or cpu_times
+    return images * len(later) / sum(later), images * len(later_cpu) / sum(later_cpu), stalls
 
 
 def data_rate(trainer, workers: int, batches: int) -> float:
@@ -167,20 +174,23 @@ def main() -> None:
                                   workers=args.workers, threads=args.threads, device=args.device,
                                   val_split=None, progress=False, **extra)
                 trainer = Trainer(cfg)
-                bare = bare_step_rate(trainer, args.bare_steps)
-                loop, stalls = loop_rate(trainer)
+                bare, bare_cpu = bare_step_rate(trainer, args.bare_steps)
+                loop, loop_cpu, stalls = loop_rate(trainer)
                 pipeline = {w: data_rate(trainer, w, 4) for w in range(1, args.workers + 1)}
-                rows.append((model, size, trainer.device.type, bare, loop, stalls, pipeline))
+                rows.append((model, size, trainer.device.type, bare, loop, bare_cpu, loop_cpu,
+                             stalls, pipeline))
                 print(f"{model} {size}: bare {bare:.2f} img/s, loop {loop:.2f} img/s "
-                      f"({loop / bare:.0%}), stalls {[round(s, 2) for s in stalls]} s, data "
+                      f"({loop / bare:.0%}); per CPU-second of this process: bare {bare_cpu:.2f}, "
+                      f"loop {loop_cpu:.2f}; stalls {[round(s, 2) for s in stalls]} s; data "
                       + ", ".join(f"{w}w {r:.1f}" for w, r in pipeline.items()), flush=True)
     print("\n| model | size | device | batch | bare fwd+bwd img/s | loop img/s | loop/bare "
-          "| max epoch stall s | data img/s (per worker count) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for model, size, device, bare, loop, stalls, pipeline in rows:
+          "| loop/bare per CPU-s | epoch stalls s | data img/s (per worker count) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for model, size, device, bare, loop, bare_cpu, loop_cpu, stalls, pipeline in rows:
         data_cells = ", ".join(f"{w}w: {r:.1f}" for w, r in pipeline.items())
         print(f"| {model} | {size} | {device} | {args.batch} | {bare:.2f} | {loop:.2f} | "
-              f"{loop / bare:.0%} | {max(stalls):.2f} | {data_cells} |")
+              f"{loop / bare:.0%} | {loop_cpu / bare_cpu:.0%} | "
+              f"{', '.join(f'{s:.2f}' for s in stalls)} | {data_cells} |")
 
 
 if __name__ == "__main__":
