@@ -85,7 +85,8 @@ def evaluate(detector: SupportsDetect, dataset: Dataset, progress: bool = True) 
     Returns ``{"map", "map50", "per_class": {name: {"ap", "ap50"}}, "num_images",
     "detections"}``; the detections are COCO results (image ids are 1-based sample indices,
     category ids 1-based dataset class ids); save them with :func:`save_detections`.
-    Unreadable images are skipped with a warning naming them.
+    Unreadable images are skipped with a warning naming them. A detector that also has
+    ``detect_batch(frames)`` and ``batch_size`` gets the frames that many at a time.
     """
     import cv2
 
@@ -95,19 +96,32 @@ def evaluate(detector: SupportsDetect, dataset: Dataset, progress: bool = True) 
         from tqdm import tqdm
 
         samples = tqdm(samples, desc=f"eval {dataset.name}/{dataset.split}", unit="img")
-    detections, image_ids = [], []
+    detections, image_ids, pending = [], [], []
+    # A detector with detect_batch (the trainer's validation) gets frames a batch at a time.
+    batch_size = getattr(detector, "batch_size", 1) if hasattr(detector, "detect_batch") else 1
+
+    def flush() -> None:
+        frames = [frame for _, frame in pending]
+        found_per_frame = (detector.detect_batch(frames) if hasattr(detector, "detect_batch")
+                           else [detector.detect(frame) for frame in frames])
+        for (image_id, _), found in zip(pending, found_per_frame):
+            for (x1, y1, x2, y2), score, cid in zip(found.boxes.tolist(), found.scores.tolist(),
+                                                   found.class_ids.tolist()):
+                if cid in mapping:
+                    detections.append({"image_id": image_id, "category_id": mapping[cid] + 1,
+                                       "bbox": [x1, y1, x2 - x1, y2 - y1], "score": score})
+        pending.clear()
+
     for image_id, sample in enumerate(samples, 1):
         frame = cv2.imread(str(sample.image_path), cv2.IMREAD_COLOR)
         if frame is None:
             warnings.warn(f"unreadable image skipped: {sample.image_path}", DatasetWarning)
             continue
         image_ids.append(image_id)
-        found = detector.detect(frame)
-        for (x1, y1, x2, y2), score, cid in zip(found.boxes.tolist(), found.scores.tolist(),
-                                               found.class_ids.tolist()):
-            if cid in mapping:
-                detections.append({"image_id": image_id, "category_id": mapping[cid] + 1,
-                                   "bbox": [x1, y1, x2 - x1, y2 - y1], "score": score})
+        pending.append((image_id, frame))
+        if len(pending) >= batch_size:
+            flush()
+    flush()
     if not image_ids:
         raise InvalidInputError(f"no readable image in {dataset.root} split {dataset.split!r}")
     result = coco_metrics(_ground_truth(dataset, image_ids), detections, dataset.class_names)

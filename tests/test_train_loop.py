@@ -33,16 +33,19 @@ def test_loss_is_finite_and_falls_when_overfitting(shapes, tmp_path):
     trainer = Trainer(TrainConfig(data=str(shapes), out=str(tmp_path / "run"), lr=0.05,
                                   epochs=10, warmup_epochs=0.5,
                                   **{**SMALL, "scale_min": 1.0, "scale_max": 1.0, "flip": 0.0}))
-    images, labels, targets = (torch.stack(t) for t in zip(*[trainer.data[i] for i in range(2)]))
+    batch = trainer.collate([trainer.data[i] for i in range(2)])
     trainer.net.train()
-    losses = [trainer._step(images, labels, targets)[0] for _ in range(20)]
+    losses = [trainer._step(*batch)[0] for _ in range(20)]
     assert all(torch.isfinite(torch.tensor(losses)))
     # Measured here: 2.27 -> 1.15 over 20 steps; broken training stays near the start.
     assert sum(losses[-5:]) / 5 < 0.7 * losses[0], losses
 
 
-def test_resume_continues_exactly(shapes, tmp_path, monkeypatch):
-    config = dict(data=str(shapes), epochs=2, **SMALL)
+@pytest.mark.parametrize("workers", [0, 1])
+def test_resume_continues_exactly(shapes, tmp_path, monkeypatch, workers):
+    # workers=1: persistent workers started in epoch 2 of the resumed run must still see
+    # the same augmentation as the straight run's workers, started in epoch 1.
+    config = dict(data=str(shapes), epochs=2, **{**SMALL, "workers": workers})
     train(out=str(tmp_path / "straight"), **config)
 
     # Interrupt the second run at the start of epoch 2, as Ctrl-C would.
@@ -110,9 +113,9 @@ def test_corrupt_image_is_skipped_with_a_warning(tmp_path):
     dataset = load_dataset(root, split="train")
     broken = dataset.samples[0].image_path
     broken.write_bytes(b"not a jpeg at all")
-    data = DetectionDataset(dataset, __import__("numpy").zeros((1, 4), "float32"), 128, AugmentConfig())
+    data = DetectionDataset(dataset, 128, AugmentConfig())
     with pytest.warns(DatasetWarning, match=f"unreadable image skipped: {broken}"):
-        image, labels, _ = data[0]
+        image, boxes, class_ids = data[0]
     assert image.shape == (3, 128, 128)
 
 

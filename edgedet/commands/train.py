@@ -25,6 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="scale-jitter range (default 0.1 2.0, the official recipe)")
     p.add_argument("--split", default="train", help="training split (default train)")
     p.add_argument("--val-split", default="val", help="validation split; 'none' to skip (default val)")
+    p.add_argument("--val-every", type=int, default=1, metavar="N",
+                   help="validate every N epochs and after the last (default 1)")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help="bf16 mixed precision (default: on for CUDA, off on the CPU)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
 
@@ -42,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         ema_decay=args.ema_decay, scale_min=args.scale[0], scale_max=args.scale[1],
         train_split=args.split,
         val_split=None if args.val_split.lower() == "none" else args.val_split,
-        threads=args.threads, device=args.device,
+        threads=args.threads, device=args.device, val_every=args.val_every,
+        amp=args.amp,
     )
     best = train(config)
     print(f"best checkpoint: {best}")

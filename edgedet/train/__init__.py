@@ -19,7 +19,8 @@ def train(config: Optional[TrainConfig] = None, **kwargs) -> Path:
     ``warmup_epochs``, ``momentum``, ``weight_decay``, ``ema_decay``, ``clip_grad``,
     ``bn_momentum``,
     ``scale_min``/``scale_max`` (jitter range, default 0.1-2.0), ``flip``,
-    ``train_split``/``val_split``, ``exist_ok``, ``threads``, ``device``, ``progress``.
+    ``train_split``/``val_split``, ``exist_ok``, ``threads``, ``device``, ``progress``,
+    ``val_every`` (validate every N epochs), ``amp`` (bf16 autocast; None: on for CUDA only).
     Under ``torchrun --nproc_per_node N`` it trains with DistributedDataParallel.
     """
     from edgedet.train.trainer import Trainer

@@ -29,6 +29,8 @@ class TrainConfig:
     out/last.pt. exist_ok: start afresh in a folder that already holds a run.
     threads: torch CPU threads (default: torch's choice). device: "auto", "cpu" or "cuda".
     progress: show a progress bar.
+    val_every: validate every N epochs (and after the last); best.pt is chosen among those.
+    amp: bf16 autocast for the forward pass (None: on for CUDA, off on the CPU).
     """
 
     data: str
@@ -57,6 +59,8 @@ class TrainConfig:
     threads: Optional[int] = None
     device: str = "auto"
     progress: bool = True
+    val_every: int = 1
+    amp: Optional[bool] = None
 
     def __post_init__(self) -> None:
         cfg = configs.get_config(self.model)
@@ -66,7 +70,7 @@ class TrainConfig:
                 f"training supports {', '.join(configs.SUPPORTED_FOR_TRAINING)}, got {self.model!r}"
             )
         self.imgsz = configs.check_image_size(self.imgsz or cfg.input_size)
-        for name in ("epochs", "batch"):
+        for name in ("epochs", "batch", "val_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
         if self.workers < 0:

@@ -1,4 +1,5 @@
-"""The torch side of the data: decode, augment and match targets in DataLoader workers."""
+"""The torch side of the data: decode and augment in DataLoader workers (targets are matched
+on the training device, see :mod:`edgedet.train.assign`)."""
 from __future__ import annotations
 
 import warnings
@@ -10,24 +11,26 @@ import torch
 from edgedet.data.augment import AugmentConfig, augment
 from edgedet.data.report import DatasetWarning
 from edgedet.data.types import Dataset
-from edgedet.train.targets import assign_targets
+from edgedet.train.loader import sample_key
 
 # How many other samples to try when an image turns out to be unreadable.
 _MAX_SUBSTITUTES = 10
 
 
 class DetectionDataset(torch.utils.data.Dataset):
-    """Yields ``(image uint8 [3, S, S] RGB, labels [N], box_targets [N, 4])`` per sample.
+    """Yields ``(image uint8 [3, S, S] RGB, boxes float32 [K, 4], class_ids int64 [K])`` per
+    sample, boxes in input pixels (x1, y1, x2, y2).
 
     Augmentation randomness is seeded from (seed, epoch, index), so a sample looks the same
-    whatever the worker count or after a resume. Unreadable images are skipped with a
-    warning naming them; a neighbouring sample takes their place.
+    whatever the worker count or after a resume. A key is an index (at the epoch of
+    :meth:`set_epoch`) or an ``(epoch, index)`` pair, as :class:`EpochSampler` yields.
+    Unreadable images are skipped with a warning naming them; a neighbouring sample takes
+    their place.
     """
 
-    def __init__(self, dataset: Dataset, anchors: np.ndarray, image_size: int,
-                 augment_config: AugmentConfig, pad_value: int = 114, seed: int = 0):
+    def __init__(self, dataset: Dataset, image_size: int, augment_config: AugmentConfig,
+                 pad_value: int = 114, seed: int = 0):
         self.samples = dataset.samples
-        self.anchors = anchors
         self.size = image_size
         self.augment_config = augment_config
         self.pad_value = pad_value
@@ -40,7 +43,8 @@ class DetectionDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, key):
+        epoch, index = sample_key(key, self.epoch)
         for attempt in range(_MAX_SUBSTITUTES):
             sample = self.samples[(index + attempt) % len(self.samples)]
             image = cv2.imread(str(sample.image_path), cv2.IMREAD_COLOR)
@@ -55,9 +59,9 @@ class DetectionDataset(torch.utils.data.Dataset):
             # Annotation size and file disagree; trust the file, boxes are relative to it.
             sx, sy = image.shape[1] / sample.width, image.shape[0] / sample.height
             boxes = boxes * np.array([sx, sy, sx, sy], dtype=np.float32)
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = np.random.default_rng([self.seed, epoch, index])
         pixels, boxes, class_ids = augment(image, boxes, sample.class_ids, self.size,
                                            self.augment_config, rng, self.pad_value)
-        labels, box_targets = assign_targets(self.anchors, boxes, class_ids)
         return (torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))),
-                torch.from_numpy(labels), torch.from_numpy(box_targets))
+                torch.from_numpy(np.asarray(boxes, dtype=np.float32).reshape(-1, 4)),
+                torch.from_numpy(np.asarray(class_ids, dtype=np.int64)))

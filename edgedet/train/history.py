@@ -18,7 +18,8 @@ def read_history(path: Path, up_to_epoch: int) -> list[dict]:
     with path.open(newline="") as f:
         rows = [{k: float(v) if v not in ("", None) else None for k, v in row.items()}
                 for row in csv.DictReader(f)]
-    return [r for r in rows if r.get("epoch") is not None and r["epoch"] <= up_to_epoch]
+    rows = [dict(r, epoch=int(r["epoch"])) for r in rows if r.get("epoch") is not None]
+    return [r for r in rows if r["epoch"] <= up_to_epoch]
 
 
 def write_history(path: Path, rows: list[dict]) -> None:

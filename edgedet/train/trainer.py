@@ -19,12 +19,17 @@ from edgedet.errors import EdgedetError, InvalidInputError
 from edgedet.metadata import ModelMetadata, make_metadata
 from edgedet.model import build_model
 from edgedet.train import distributed
+from edgedet.train.assign import TargetAssigner
 from edgedet.train.config import TrainConfig
 from edgedet.train.dataset import DetectionDataset
 from edgedet.train.ema import ModelEma
 from edgedet.train.history import plot_history, read_history, write_history
+from edgedet.train.loader import (EpochSampler, build_train_loader, collate_samples,
+                                  set_opencv_threads)
 from edgedet.train.loss import LossConfig, detection_loss
+from edgedet.train.preflight import prepare_run_folder, require_training_packages
 from edgedet.train.schedule import build_optimizer, build_scheduler
+from edgedet.train.validation import validate
 
 
 class TrainingError(EdgedetError):
@@ -43,23 +48,22 @@ def _pick_device(name: str, local_rank: int) -> torch.device:
     return torch.device("cpu")
 
 
-def _worker_context(workers: int):
-    """Start DataLoader workers from a clean forkserver, never by forking this process: the
-    converters' packages (JAX, OpenVINO) run threads here, and forking a multithreaded
-    process crashed a full test run (SIGSEGV) while training after conversions."""
-    import multiprocessing
-
-    if workers == 0 or "forkserver" not in multiprocessing.get_all_start_methods():
-        return None
-    return multiprocessing.get_context("forkserver")
+def _use_amp(requested: Optional[bool], device: torch.device) -> bool:
+    """bf16 autocast: on by default on CUDA, off on the CPU unless asked for."""
+    if requested is None:
+        return device.type == "cuda"
+    if requested and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise InvalidInputError("--amp needs a GPU with bfloat16 support; this one has none")
+    return bool(requested)
 
 
 class Trainer:
     """One training run. ``Trainer(config).fit()`` returns the path of ``best.pt``.
 
     Files in ``config.out`` (rank 0 only, each written atomically): ``last.pt`` every epoch
-    (weights, EMA, optimizer, scheduler, epoch, RNG), ``best.pt`` by val mAP@[.5:.95],
-    ``results.csv`` and ``results.png``.
+    before validation (weights, EMA, optimizer, scheduler, epoch, RNG, and the epoch's stats
+    until they are in results.csv), ``best.pt`` by val mAP@[.5:.95], ``results.csv`` and
+    ``results.png``.
     """
 
     def __init__(self, config: TrainConfig):
@@ -76,23 +80,31 @@ class Trainer:
 
         train_set = load_dataset(cfg.data, cfg.format, cfg.train_split)
         self.val_set = self._load_val(train_set)
+        require_training_packages(validation=self.val_set is not None,
+                                  progress=cfg.progress and self.dist.is_main)
         self.metadata = make_metadata(cfg.model, train_set.class_names, cfg.imgsz, dataset=train_set.name)
         self.model = build_model(cfg.model, len(train_set.class_names)).to(self.device)
         for module in self.model.modules():
             if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
                 module.momentum = cfg.bn_momentum
         self.ema = ModelEma(self.model, cfg.ema_decay)
+        self.amp = _use_amp(cfg.amp, self.device)
+        if self.device.type == "cuda":  # NHWC convolutions are the fast ones on tensor cores
+            self.model.to(memory_format=torch.channels_last)
         pad = int(self.metadata.letterbox["pad_value"])
-        self.data = DetectionDataset(train_set, generate_anchors(self.metadata.anchor_spec), cfg.imgsz,
-                                     AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip), pad, cfg.seed)
-        self.sampler = DistributedSampler(self.data, num_replicas=self.dist.world_size,
-                                          rank=self.dist.rank, shuffle=True, seed=cfg.seed)
+        augment_config = AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip)
+        self.data = DetectionDataset(train_set, cfg.imgsz, augment_config, pad, cfg.seed)
+        self.collate = collate_samples
+        self.assigner = TargetAssigner(generate_anchors(self.metadata.anchor_spec), self.device)
+        self.sampler = EpochSampler(DistributedSampler(self.data, num_replicas=self.dist.world_size,
+                                                       rank=self.dist.rank, shuffle=True, seed=cfg.seed))
         if len(self.sampler) < max(2, cfg.batch):
             raise InvalidInputError(
                 f"split {cfg.train_split!r} has {len(train_set)} images ({len(self.sampler)} per "
                 f"process): fewer than the batch size {cfg.batch} (and 2 are needed for BatchNorm)"
             )
         self.steps_per_epoch = len(self.sampler) // cfg.batch
+        self._train_loader: Optional[DataLoader] = None
         self.optimizer = build_optimizer(self.model, cfg.peak_lr(self.dist.world_size),
                                          cfg.momentum, cfg.weight_decay)
         self.scheduler = build_scheduler(self.optimizer, round(cfg.warmup_epochs * self.steps_per_epoch),
@@ -102,6 +114,9 @@ class Trainer:
         self.completed_epochs = 0
         self.best_map = -math.inf
         self.history: list[dict] = []
+        # Stats of the last trained epoch until its row is in results.csv; stored in last.pt
+        # so that a run stopped during validation finishes that epoch's log on --resume.
+        self._unlogged_stats: Optional[dict] = None
         if cfg.resume:
             self._restore()
         self.net = self.model
@@ -111,6 +126,10 @@ class Trainer:
 
     # -- set-up -------------------------------------------------------------------------
     def _check_out_dir(self) -> None:
+        removed = prepare_run_folder(self.out, clean=self.dist.is_main)
+        if removed:
+            print(f"edgedet train: removed {len(removed)} partial file(s) an interrupted run left "
+                  f"in {self.out}: {', '.join(p.name for p in removed)}")
         if self.cfg.resume and not self.last_path.is_file():
             raise InvalidInputError(f"nothing to resume: {self.last_path} not found")
         if not self.cfg.resume and self.last_path.exists() and not self.cfg.exist_ok:
@@ -154,6 +173,10 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
         self.start_epoch = self.completed_epochs = int(state["epoch"])
         self.history = read_history(self.csv_path, self.start_epoch)
+        unlogged = state.get("unlogged_epoch")
+        if unlogged and int(unlogged["epoch"]) == self.start_epoch and \
+                all(int(row["epoch"]) != self.start_epoch for row in self.history):
+            self._unlogged_stats = dict(unlogged)
         if self.best_path.is_file():
             self.best_map = float(read_checkpoint(self.best_path).get("val_map", -math.inf))
 
@@ -163,7 +186,14 @@ class Trainer:
         if self.start_epoch >= self.cfg.epochs and self.dist.is_main:
             print(f"edgedet train: {self.last_path} already has {self.start_epoch} epochs; "
                   "raise --epochs to go on")
+        # With --workers 0 this process decodes and augments: one OpenCV thread, as in a worker.
+        opencv_threads = set_opencv_threads(1) if self.cfg.workers == 0 else None
         try:
+            if self._unlogged_stats is not None and self.dist.is_main:
+                print(f"edgedet train: validating and logging epoch {self.start_epoch}, which the "
+                      "interrupted run had trained but not logged", flush=True)
+                self._log_epoch(self.start_epoch - 1, self._unlogged_stats)
+            distributed.barrier(self.dist)
             for epoch in range(self.start_epoch, self.cfg.epochs):
                 stats = self._train_epoch(epoch)
                 self.completed_epochs = epoch + 1
@@ -179,16 +209,22 @@ class Trainer:
                       f"{self.completed_epochs} complete epoch(s); continue with --resume")
             raise
         finally:
+            self._train_loader = None  # stops its persistent workers
+            if opencv_threads is not None:
+                set_opencv_threads(opencv_threads)
             distributed.shutdown(self.dist)
         return self.best_path
 
     def _loader(self, epoch: int) -> DataLoader:
+        # Made once: re-creating it every epoch re-started its workers (measured ~28 s of
+        # stall per epoch on a 16-core machine).
+        if self._train_loader is None:
+            self._train_loader = build_train_loader(self.data, self.sampler, self.cfg.batch,
+                                                    self.cfg.workers, self.device.type == "cuda",
+                                                    self.collate)
         self.sampler.set_epoch(epoch)
         self.data.set_epoch(epoch)
-        return DataLoader(self.data, batch_size=self.cfg.batch, sampler=self.sampler,
-                          num_workers=self.cfg.workers, drop_last=True,
-                          pin_memory=self.device.type == "cuda",
-                          multiprocessing_context=_worker_context(self.cfg.workers))
+        return self._train_loader
 
     def _train_epoch(self, epoch: int) -> dict:
         self.net.train()
@@ -200,8 +236,8 @@ class Trainer:
                           total=self.steps_per_epoch, dynamic_ncols=True)
         totals = torch.zeros(3, dtype=torch.float64)
         start = time.perf_counter()
-        for step, (images, labels, box_targets) in enumerate(loader):
-            losses = self._step(images, labels, box_targets)
+        for step, (images, boxes, class_ids) in enumerate(loader):
+            losses = self._step(images, boxes, class_ids)
             if not all(math.isfinite(v) for v in losses):
                 raise TrainingError(
                     f"loss became non-finite at epoch {epoch + 1}, step {step + 1} ({losses}); "
@@ -219,11 +255,18 @@ class Trainer:
                 "lr": self.optimizer.param_groups[0]["lr"], "epoch_seconds": round(seconds, 2),
                 "images_per_second": round(images_seen / seconds, 2)}
 
-    def _step(self, images: torch.Tensor, labels: torch.Tensor, box_targets: torch.Tensor) -> tuple:
+    def _step(self, images: torch.Tensor, boxes: torch.Tensor, class_ids: torch.Tensor) -> tuple:
+        """One optimizer step on a collated batch (boxes padded, see ``collate_samples``)."""
         images = images.to(self.device, non_blocking=True).float()
-        cls_logits, box_regression = self.net(images)
-        loss, cls_loss, box_loss = detection_loss(cls_logits, box_regression, labels.to(self.device),
-                                                  box_targets.to(self.device), self.loss_config)
+        if self.device.type == "cuda":
+            images = images.contiguous(memory_format=torch.channels_last)
+        labels, box_targets = self.assigner(boxes, class_ids)
+        # Weights stay fp32 (and so do checkpoints); autocast runs the convolutions in bf16.
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            cls_logits, box_regression = self.net(images)
+        # The loss in fp32: focal terms of well-classified anchors underflow in bf16.
+        loss, cls_loss, box_loss = detection_loss(cls_logits.float(), box_regression.float(),
+                                                  labels, box_targets, self.loss_config)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip_grad)
@@ -238,29 +281,28 @@ class Trainer:
             "ema": self.ema.state_dict(), "ema_updates": self.ema.updates,
             "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
             "epoch": completed_epochs, "torch_rng": torch.get_rng_state(),
-            "train_config": self.cfg.to_dict(),
+            "train_config": self.cfg.to_dict(), "unlogged_epoch": self._unlogged_stats,
         })
 
     def _validate(self) -> Optional[dict]:
         if self.val_set is None:
             return None
-        from edgedet.evaluation import EVAL_MAX_RESULTS, EVAL_SCORE_THRESHOLD, evaluate
-        from edgedet.runtimes import Detector
-
-        threads = torch.get_num_threads()
-        detector = Detector(self.last_path, score_threshold=EVAL_SCORE_THRESHOLD,
-                            max_results=EVAL_MAX_RESULTS, num_threads=threads)
-        result = evaluate(detector, self.val_set, progress=False)
-        torch.set_num_threads(threads)
-        return result
+        return validate(self.ema.module, self.metadata, self.val_set, self.device, self.cfg.batch)
 
     def _end_epoch(self, epoch: int, stats: dict) -> None:
+        self._unlogged_stats = stats
         self._save_last(self.completed_epochs)
-        result = self._validate()
+        self._log_epoch(epoch, stats)
+
+    def _log_epoch(self, epoch: int, stats: dict) -> None:
+        """Validate the epoch just trained, update best.pt, results.csv/png, print its line."""
+        self._unlogged_stats = stats
+        due = (epoch + 1) % self.cfg.val_every == 0 or epoch + 1 >= self.cfg.epochs
+        result = self._validate() if due else None
         if result is not None:
             stats.update(val_map=result["map"], val_map50=result["map50"])
         score = result["map"] if result is not None else epoch
-        if score > self.best_map:
+        if score > self.best_map and (result is not None or self.val_set is None):
             self.best_map = score
             save_checkpoint(self.best_path, self.model, self.metadata, extra={
                 "ema": self.ema.state_dict(), "epoch": epoch + 1,
@@ -268,6 +310,7 @@ class Trainer:
             })
         self.history.append(stats)
         write_history(self.csv_path, self.history)
+        self._unlogged_stats = None
         plot_history(self.png_path, self.history)
         val = f"  val mAP {result['map']:.4f}  mAP@.5 {result['map50']:.4f}" if result else ""
         print(f"epoch {epoch + 1}/{self.cfg.epochs}  loss {stats['train_loss']:.4f}"

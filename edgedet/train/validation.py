@@ -1,0 +1,79 @@
+"""Validation during training: the model being trained, on its own device, a batch at a time.
+
+Frames go through the runtime's own letterbox and the postprocessing that ``Detector`` uses
+(score filter, decode, top-k, NMS) with the settings of ``edgedet eval``; only the forward
+pass is batched and stays on the training device. The numbers are therefore those that
+``edgedet eval`` reports for the same weights, without writing a checkpoint, loading it back
+on the CPU, or touching process-wide torch settings (the PyTorch backend sets the thread
+count and denormal flushing for the whole process).
+"""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import torch
+
+from edgedet.anchors import generate_anchors
+from edgedet.data.types import Dataset
+from edgedet.evaluation import EVAL_MAX_RESULTS, EVAL_SCORE_THRESHOLD, evaluate
+from edgedet.metadata import ModelMetadata
+from edgedet.runtimes import Detector
+from edgedet.runtimes.detections import Detections
+from edgedet.runtimes.postprocess import Postprocessor
+from edgedet.runtimes.preprocess import Preprocessor
+
+
+def _detector_default(name: str):
+    # Settings eval does not pass keep Detector's defaults; read them there, not re-typed.
+    return inspect.signature(Detector.__init__).parameters[name].default
+
+
+class BatchedModelDetector:
+    """``detect_batch(frames)`` for an in-memory model: what ``Detector`` does per frame, with
+    one forward pass per batch on ``device``."""
+
+    def __init__(self, model: torch.nn.Module, metadata: ModelMetadata, device: torch.device,
+                 batch_size: int, score_threshold: float = EVAL_SCORE_THRESHOLD,
+                 max_results: int = EVAL_MAX_RESULTS):
+        self.model = model
+        self.device = device
+        self.batch_size = batch_size
+        self.class_names = list(metadata.class_names)
+        self.preprocess = Preprocessor(metadata.input_size, "NCHW",
+                                       int(metadata.letterbox.get("pad_value", 114)))
+        self.postprocess = Postprocessor(
+            generate_anchors(metadata.anchor_spec), score_threshold,
+            _detector_default("iou_threshold"), max_results,
+            pre_nms_top_k=_detector_default("pre_nms_top_k"))
+
+    def detect_batch(self, frames: list[np.ndarray]) -> list[Detections]:
+        """Detections of each BGR uint8 frame, in that frame's pixels."""
+        batch = np.empty((len(frames), 3, self.preprocess.size, self.preprocess.size), np.float32)
+        placements = []
+        for i, frame in enumerate(frames):
+            tensor, placement = self.preprocess(frame)
+            batch[i] = tensor[0]
+            placements.append(placement)
+        with torch.inference_mode():
+            cls_logits, box_regression = self.model(torch.from_numpy(batch).to(self.device))
+            cls_logits, box_regression = cls_logits.float().cpu().numpy(), box_regression.float().cpu().numpy()
+        found = []
+        for i, placement in enumerate(placements):
+            raw = self.postprocess(cls_logits[i], box_regression[i])
+            found.append(Detections(placement.to_original(raw.boxes), raw.scores, raw.class_ids,
+                                    self.class_names))
+        return found
+
+
+def validate(model: torch.nn.Module, metadata: ModelMetadata, dataset: Dataset,
+             device: torch.device, batch_size: int) -> dict:
+    """COCO mAP of ``model`` (in eval mode) on ``dataset``, as :func:`edgedet.evaluation.evaluate`
+    reports it."""
+    was_training = model.training
+    model.eval()
+    try:
+        return evaluate(BatchedModelDetector(model, metadata, device, batch_size), dataset,
+                        progress=False)
+    finally:
+        model.train(was_training)
