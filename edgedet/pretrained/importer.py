@@ -189,6 +189,7 @@ def _map_into(target: EfficientDet, mapped: dict[str, tuple[str, Mapped]],
     expected = target.state_dict()
     values: dict[str, torch.Tensor] = {}
     misshaped, unexpected, folds = [], [], []
+    seen = set()  # edgedet keys some source tensor was meant for (mis-shaped ones included)
     for src, (status, where) in mapped.items():
         if status == "unmapped":
             continue
@@ -198,7 +199,9 @@ def _map_into(target: EfficientDet, mapped: dict[str, tuple[str, Mapped]],
             continue
         if where.key not in expected:
             unexpected.append(f"{src} (-> {where.key})")
-        elif tuple(tensor.shape) != tuple(expected[where.key].shape):
+            continue
+        seen.add(where.key)
+        if tuple(tensor.shape) != tuple(expected[where.key].shape):
             misshaped.append(f"{src} is {list(tensor.shape)}, {where.key} needs "
                              f"{list(expected[where.key].shape)}")
         else:
@@ -210,7 +213,7 @@ def _map_into(target: EfficientDet, mapped: dict[str, tuple[str, Mapped]],
             unexpected.append(f"{src} (bias before {bn})")
         elif tuple(bias.shape) != tuple(expected[mean_key].shape):
             misshaped.append(f"{src} is {list(bias.shape)}, {mean_key} needs {list(expected[mean_key].shape)}")
-    missing = [k for k in expected if k not in values and k not in fill and k not in zero_fill]
+    missing = [k for k in expected if k not in seen and k not in fill and k not in zero_fill]
     if missing or unexpected or misshaped:
         raise _mismatch_error(source, info, target.config.name, missing, sorted(unexpected), misshaped)
     for key in zero_fill - set(values):
