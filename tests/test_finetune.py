@@ -97,3 +97,29 @@ def test_coco_subset_keeps_class_head(imported, capsys):
 def test_model_must_match_weights(imported, shapes, tmp_path):
     with pytest.raises(InvalidInputError, match="holds a d0"):
         TrainConfig(data=str(shapes), out=str(tmp_path / "x"), weights=str(imported), model="d1")
+
+
+def test_imported_model_evaluates_as_is_on_coco_labelled_data(imported, tmp_path, capsys):
+    """COCO names match effdet's 90-id layout by name, so eval needs no class remapping."""
+    import json
+
+    import cv2
+    import numpy as np
+
+    from edgedet.cli import main
+
+    root = tmp_path / "coco"
+    (root / "images" / "val").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    rng = np.random.default_rng(0)
+    images, annotations = [], []
+    for i in range(2):
+        cv2.imwrite(str(root / "images" / "val" / f"{i}.jpg"), rng.integers(0, 255, (96, 128, 3), dtype=np.uint8))
+        images.append({"id": i + 1, "file_name": f"{i}.jpg", "width": 128, "height": 96})
+        annotations.append({"id": i + 1, "image_id": i + 1, "category_id": 1 if i == 0 else 3,
+                            "bbox": [10, 10, 40, 50], "area": 2000, "iscrowd": 0})
+    categories = [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}]
+    (root / "annotations" / "instances_val.json").write_text(
+        json.dumps({"images": images, "annotations": annotations, "categories": categories}))
+    assert main(["eval", "--model", str(imported), "--data", str(root), "--split", "val"]) == 0
+    assert "mAP" in capsys.readouterr().out
