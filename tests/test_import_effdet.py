@@ -225,3 +225,17 @@ def test_cli_refuses_to_overwrite(tmp_path, capsys):
     out.write_text("keep me")
     assert main(["import", str(src), "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err and out.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("variant, message", [
+    ({"padding": "valid"}, "padding must be one of"),
+    ({"backbone_bn_eps": -1}, "backbone_bn_eps must be in"),
+    ({"padding": "tf_same", "dilation": 2}, "unknown field(s) ['dilation']"),
+    ("tf_same", "must be a mapping"),
+])
+def test_bad_variant_records_are_named(variant, message):
+    record = make_metadata("d0", ["a"], 256).to_dict()
+    record["variant"] = variant
+    with pytest.raises(ModelLoadError) as err:
+        ModelMetadata.from_dict(record, source="m.onnx")
+    assert message in str(err.value) and "m.onnx" in str(err.value)
