@@ -7,8 +7,9 @@ own :class:`~edgedet.runtimes.preprocess.Preprocessor`, and turns them into its 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 import cv2
 import numpy as np
@@ -124,6 +125,35 @@ def require_calibration(calib: Optional[PathLike], target: str) -> None:
         )
 
 
+def nchw_float(image: np.ndarray) -> np.ndarray:
+    """One RGB uint8 ``[S, S, 3]`` canvas -> a float32 ``[1, 3, S, S]`` pixel tensor."""
+    return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+
+
 def to_nchw_float(images: list[np.ndarray]) -> list[np.ndarray]:
-    """RGB uint8 ``[S, S, 3]`` canvases -> float32 ``[1, 3, S, S]`` pixel tensors."""
-    return [np.ascontiguousarray(im.transpose(2, 0, 1)[None], dtype=np.float32) for im in images]
+    """RGB uint8 ``[S, S, 3]`` canvases -> float32 ``[1, 3, S, S]`` pixel tensors (all at
+    once; converters use :class:`LazySamples` so memory does not grow with the image count)."""
+    return [nchw_float(im) for im in images]
+
+
+class LazySamples(Sequence):
+    """``transform(image)`` for each calibration image, made when asked for and not kept.
+
+    Quantizers iterate their calibration data (some twice); a float32 tensor per image for
+    all of them would hold 3 MB per image at 512 px, four times the uint8 canvases.
+    """
+
+    def __init__(self, images: Sequence[np.ndarray], transform: Callable[[np.ndarray], object]):
+        self.images, self.transform = images, transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return LazySamples(self.images[index], self.transform)
+        return self.transform(self.images[index])
+
+    def __iter__(self) -> Iterator:
+        for image in self.images:
+            yield self.transform(image)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgedet.converters.calibration import to_nchw_float
+from edgedet.converters.calibration import nchw_float
 from edgedet.errors import require
 from edgedet.fileio import PathLike, atomic_path
 from edgedet.metadata import ModelMetadata
@@ -27,8 +27,8 @@ def quantize_onnx(fp32_path: PathLike, images: list[np.ndarray], metadata: Model
 
     class Reader(quant.CalibrationDataReader):
         def __init__(self) -> None:
-            self._tensors = iter(progress(to_nchw_float(images), total=len(images),
-                                          desc="int8 calibration"))
+            self._tensors = progress((nchw_float(im) for im in images), total=len(images),
+                                     desc="int8 calibration")  # one tensor at a time
 
         def get_next(self):
             tensor = next(self._tensors, None)

@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from edgedet.converters.calibration import to_nchw_float
+from edgedet.converters.calibration import nchw_float
 from edgedet.errors import InvalidInputError, require
 from edgedet.fileio import PathLike
 from edgedet.metadata import METADATA_KEY, ModelMetadata
@@ -68,8 +68,9 @@ def onnx_to_openvino(onnx_path: PathLike, metadata: ModelMetadata, out: PathLike
         nncf = require("nncf", "convert", "OpenVINO int8 quantization")
         from edgedet.progress import ProgressList
 
-        tensors = ProgressList(to_nchw_float(images), desc="int8 calibration")
-        ov_model = nncf.quantize(ov_model, nncf.Dataset(tensors), subset_size=len(tensors),
+        # transform_func makes each float tensor when NNCF asks, so none are kept around
+        samples = ProgressList(images, desc="int8 calibration")
+        ov_model = nncf.quantize(ov_model, nncf.Dataset(samples, nchw_float), subset_size=len(images),
                                  preset=nncf.QuantizationPreset.PERFORMANCE)
     ov_model.set_rt_info(replace(metadata, precision=precision).to_json(), [METADATA_KEY])
     return save_ir(ov_model, out, compress_to_fp16=(precision == "fp16"), overwrite=overwrite)

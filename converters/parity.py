@@ -17,6 +17,7 @@ import numpy as np
 from edgedet.anchors import box_iou, generate_anchors
 from edgedet.fileio import PathLike, atomic_write_text
 from edgedet.metadata import ModelMetadata
+from edgedet.progress import progress
 from edgedet.runtimes.postprocess import Postprocessor, RawDetections
 from edgedet.runtimes.preprocess import Preprocessor
 
@@ -104,76 +105,117 @@ def match_detections(ref: RawDetections, test: RawDetections) -> list[tuple[int,
     return matches
 
 
-def reference_outputs(model, images: list[np.ndarray]) -> Outputs:
-    """Run the PyTorch model on RGB uint8 canvases; returns per-image numpy outputs."""
+class ParityAccumulator:
+    """Parity statistics gathered one image at a time, so memory does not grow with the
+    number of images (a 90-class D0 at 512 px has 18 MB of class logits per image)."""
+
+    def __init__(self, metadata: ModelMetadata):
+        # The runtime's default thresholds, so agreement is measured where users will run.
+        self.post = Postprocessor(generate_anchors(metadata.anchor_spec))
+        self.images = 0
+        self.signal = [0.0, 0.0]  # sum of reference^2: class logits, boxes
+        self.noise = [0.0, 0.0]  # sum of (reference - converted)^2
+        self.max_abs = [0.0, 0.0]
+        self.n_ref = self.n_new = 0
+        self.ious: list[float] = []
+        self.same: list[bool] = []
+
+    def add(self, reference: tuple[np.ndarray, np.ndarray], converted: tuple[np.ndarray, np.ndarray]) -> None:
+        """Add one image's ``(cls_logits [N, C], boxes [N, 4])`` from both models."""
+        for i, (ref, new) in enumerate(zip(reference, converted)):
+            ref64 = ref.astype(np.float64)
+            diff = ref64 - new
+            self.signal[i] += float(np.sum(ref64 * ref64))
+            self.noise[i] += float(np.sum(diff * diff))
+            self.max_abs[i] = max(self.max_abs[i], float(np.max(np.abs(diff))))
+        ref_det, new_det = self.post(*reference), self.post(*converted)
+        self.n_ref += len(ref_det.boxes)
+        self.n_new += len(new_det.boxes)
+        for r, t, iou in match_detections(ref_det, new_det):
+            self.ious.append(iou)
+            self.same.append(bool(ref_det.class_ids[r] == new_det.class_ids[t]))
+        self.images += 1
+
+    def sqnr_db(self, i: int) -> float:
+        if self.noise[i] == 0.0:
+            return math.inf
+        return 10.0 * math.log10(self.signal[i] / self.noise[i]) if self.signal[i] > 0 else -math.inf
+
+    def report(self, *, file: str, target: str, precision: str, runtime: str,
+               image_source: str) -> ParityReport:
+        return ParityReport(
+            file=file, target=target, precision=precision, runtime=runtime,
+            images=self.images, image_source=image_source,
+            cls_sqnr_db=self.sqnr_db(0), box_sqnr_db=self.sqnr_db(1),
+            cls_max_abs_diff=self.max_abs[0], box_max_abs_diff=self.max_abs[1],
+            reference_detections=self.n_ref, converted_detections=self.n_new,
+            matched_detections=len(self.ious),
+            mean_iou=float(np.mean(self.ious)) if self.ious else None,
+            same_class_rate=float(np.mean(self.same)) if self.same else None,
+            score_threshold=self.post.score_threshold, nms_iou_threshold=self.post.iou_threshold,
+        )
+
+
+def _reference_output(model, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The PyTorch model's outputs for one RGB uint8 canvas."""
     import torch
 
-    from edgedet.converters.calibration import to_nchw_float
+    from edgedet.converters.calibration import nchw_float
 
-    outputs = []
     # Fresh models carry denormal activations that make eager conv ~50x slower (measured);
-    # flushing them changes values by < 1e-37.
+    # flushing them changes values by < 1e-37. Only around torch: the flag is per thread
+    # and the converted file's runtime shares this thread.
     flushed = torch.set_flush_denormal(True)
     try:
         with torch.inference_mode():
-            for tensor in to_nchw_float(images):
-                cls_logits, boxes = model(torch.from_numpy(tensor))
-                outputs.append((cls_logits[0].numpy(), boxes[0].numpy()))
+            cls_logits, boxes = model(torch.from_numpy(nchw_float(image)))
+        return cls_logits[0].numpy(), boxes[0].numpy()
     finally:
         if flushed:
             torch.set_flush_denormal(False)
-    return outputs
+
+
+def reference_outputs(model, images: list[np.ndarray]) -> Outputs:
+    """Run the PyTorch model on RGB uint8 canvases; returns per-image numpy outputs (all kept:
+    for tests and benchmarks on a few images; :func:`measure_parity` streams instead)."""
+    return [_reference_output(model, image) for image in images]
+
+
+class _ConvertedRunner:
+    """A converted file run through its runtime backend exactly as ``Detector`` feeds it."""
+
+    def __init__(self, path: PathLike, **backend_options):
+        from edgedet.runtimes.backends import open_backend
+
+        self.backend = backend = open_backend(path, num_threads=1, **backend_options)
+        meta = backend.metadata
+        self.prep = Preprocessor(meta.input_size, meta.layout, input_dtype=backend.input_dtype,
+                                 quantization=meta.input_quantization)
+        info = backend.info()
+        self.runtime = info.get("backend", backend.name)
+        if info.get("inference_precision"):
+            self.runtime += f" ({info['inference_precision']})"
+
+    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        tensor, _ = self.prep(image, rgb=True)
+        cls_logits, boxes = self.backend.infer_float(tensor)
+        return np.array(cls_logits, dtype=np.float32), np.array(boxes, dtype=np.float32)
 
 
 def converted_outputs(path: PathLike, images: list[np.ndarray], **backend_options) -> tuple[Outputs, str]:
     """Run a converted file through its runtime backend exactly as ``Detector`` feeds it."""
-    from edgedet.runtimes.backends import open_backend
-
-    backend = open_backend(path, num_threads=1, **backend_options)
-    meta = backend.metadata
-    prep = Preprocessor(meta.input_size, meta.layout, input_dtype=backend.input_dtype,
-                        quantization=meta.input_quantization)
-    outputs = []
-    for image in images:
-        tensor, _ = prep(image, rgb=True)
-        cls_logits, boxes = backend.infer_float(tensor)
-        outputs.append((np.array(cls_logits, dtype=np.float32), np.array(boxes, dtype=np.float32)))
-    info = backend.info()
-    runtime = info.get("backend", backend.name)
-    if info.get("inference_precision"):
-        runtime += f" ({info['inference_precision']})"
-    return outputs, runtime
+    run = _ConvertedRunner(path, **backend_options)
+    return [run(image) for image in images], run.runtime
 
 
 def compare(reference: Outputs, converted: Outputs, metadata: ModelMetadata, *, file: str,
             target: str, precision: str, runtime: str, image_source: str) -> ParityReport:
     """Build the parity report from matching per-image outputs."""
-    # The runtime's default thresholds, so agreement is measured where users will run.
-    post = Postprocessor(generate_anchors(metadata.anchor_spec))
-    ref_cls = np.stack([o[0] for o in reference])
-    ref_box = np.stack([o[1] for o in reference])
-    new_cls = np.stack([o[0] for o in converted])
-    new_box = np.stack([o[1] for o in converted])
-    n_ref = n_new = 0
-    ious, same = [], []
-    for (rc, rb), (nc, nb) in zip(reference, converted):
-        ref_det, new_det = post(rc, rb), post(nc, nb)
-        n_ref += len(ref_det.boxes)
-        n_new += len(new_det.boxes)
-        for r, t, iou in match_detections(ref_det, new_det):
-            ious.append(iou)
-            same.append(ref_det.class_ids[r] == new_det.class_ids[t])
-    return ParityReport(
-        file=file, target=target, precision=precision, runtime=runtime,
-        images=len(reference), image_source=image_source,
-        cls_sqnr_db=sqnr_db(ref_cls, new_cls), box_sqnr_db=sqnr_db(ref_box, new_box),
-        cls_max_abs_diff=float(np.max(np.abs(ref_cls - new_cls))),
-        box_max_abs_diff=float(np.max(np.abs(ref_box - new_box))),
-        reference_detections=n_ref, converted_detections=n_new, matched_detections=len(ious),
-        mean_iou=float(np.mean(ious)) if ious else None,
-        same_class_rate=float(np.mean(same)) if same else None,
-        score_threshold=post.score_threshold, nms_iou_threshold=post.iou_threshold,
-    )
+    acc = ParityAccumulator(metadata)
+    for ref, new in zip(reference, converted):
+        acc.add(ref, new)
+    return acc.report(file=file, target=target, precision=precision, runtime=runtime,
+                      image_source=image_source)
 
 
 def measure_parity(model, metadata: ModelMetadata, path: PathLike, target: str, precision: str,
@@ -191,8 +233,10 @@ def measure_parity(model, metadata: ModelMetadata, path: PathLike, target: str, 
     source = "calibration" if images is not None else "synthetic"
     samples = images if images is not None else synthetic_images(metadata.input_size)
     options = {"inference_precision": "f32"} if target == "openvino" else {}
-    converted, runtime = converted_outputs(path, samples, **options)
-    if reference is None:
-        reference = reference_outputs(model, samples)
-    return compare(reference, converted, metadata, file=str(path),
-                   target=target, precision=precision, runtime=runtime, image_source=source)
+    converted = _ConvertedRunner(path, **options)
+    acc = ParityAccumulator(metadata)
+    for i, image in enumerate(progress(samples, total=len(samples), desc="parity")):
+        ref = reference[i] if reference is not None else _reference_output(model, image)
+        acc.add(ref, converted(image))
+    return acc.report(file=str(path), target=target, precision=precision,
+                      runtime=converted.runtime, image_source=source)

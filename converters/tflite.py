@@ -18,6 +18,7 @@ from typing import Optional
 
 import numpy as np
 
+from edgedet.converters.calibration import LazySamples
 from edgedet.errors import EdgedetError, require
 from edgedet.fileio import PathLike, atomic_path
 from edgedet.metadata import METADATA_KEY, ModelMetadata
@@ -55,6 +56,9 @@ def float_tflite(model, input_size: int) -> bytes:
         return path.read_bytes()
 
 
+CALIBRATION_CHUNK = 32  # images per calibrator call
+
+
 def quantize_int8(float_model: bytes, images: list[np.ndarray]) -> bytes:
     """Full int8 (weights per channel, activations, input and outputs) on calibration images."""
     aeq = require("ai_edge_quantizer", "convert", "TFLite int8 quantization")
@@ -62,13 +66,20 @@ def quantize_int8(float_model: bytes, images: list[np.ndarray]) -> bytes:
 
     interpreter = Interpreter(model_content=float_model)
     key, input_name, _ = signature_names(interpreter)
-    from edgedet.progress import ProgressList
-
-    samples = ProgressList(({input_name: im[None].astype(np.float32)} for im in images),
-                           desc="int8 calibration")
     quantizer = aeq.quantizer.Quantizer(bytearray(float_model))
     quantizer.load_quantization_recipe(aeq.recipe.static_wi8_ai8())
-    ranges = quantizer.calibrate({key: samples}, num_threads=min(4, os.cpu_count() or 1))
+    # In chunks, each resuming from the ranges so far: the calibrator lists its whole dataset
+    # up front, so one call would hold a float copy of every image at once. Range updates
+    # are per sample and depend only on the ranges so far, so chunking changes nothing.
+    ranges = None
+    from edgedet.progress import progress
+
+    starts = range(0, len(images), CALIBRATION_CHUNK)
+    for start in progress(starts, total=len(starts), desc="int8 calibration"):
+        chunk = LazySamples(images[start:start + CALIBRATION_CHUNK],
+                            lambda im: {input_name: im[None].astype(np.float32)})
+        ranges = quantizer.calibrate({key: chunk}, previous_calibration_result=ranges,
+                                     num_threads=min(4, os.cpu_count() or 1))
     _pin_input_range(ranges, interpreter.get_input_details()[0]["name"])
     return bytes(quantizer.quantize(ranges, enable_progress_report=False).quantized_model)
 

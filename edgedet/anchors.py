@@ -8,6 +8,7 @@ convention (ty, tx, th, tw) with no scale factors.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -24,21 +25,36 @@ class AnchorSpec:
     num_scales: int = configs.NUM_SCALES
     aspect_ratios: tuple[float, ...] = field(default=configs.ASPECT_RATIOS)
     anchor_scale: float = configs.ANCHOR_SCALE
+    # effdet's convention: explicit (width, height) multipliers per aspect, in this order,
+    # e.g. ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4)). None: (sqrt(r), 1/sqrt(r)) per aspect_ratios.
+    aspect_multipliers: Optional[tuple[tuple[float, float], ...]] = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["aspect_ratios"] = list(self.aspect_ratios)
+        if self.aspect_multipliers is None:
+            del d["aspect_multipliers"]  # files of default models stay as they were
+        else:
+            d["aspect_multipliers"] = [list(m) for m in self.aspect_multipliers]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "AnchorSpec":
         d = dict(d)
         d["aspect_ratios"] = tuple(float(a) for a in d["aspect_ratios"])
+        if d.get("aspect_multipliers") is not None:
+            d["aspect_multipliers"] = tuple((float(w), float(h)) for w, h in d["aspect_multipliers"])
         return cls(**d)
+
+    def aspect_shapes(self) -> list[tuple[float, float]]:
+        """(width, height) multiplier of each aspect of a location, in head-output order."""
+        if self.aspect_multipliers is not None:
+            return list(self.aspect_multipliers)
+        return [(float(np.sqrt(r)), float(1.0 / np.sqrt(r))) for r in self.aspect_ratios]
 
     @property
     def anchors_per_location(self) -> int:
-        return self.num_scales * len(self.aspect_ratios)
+        return self.num_scales * len(self.aspect_shapes())
 
     def feature_sizes(self) -> list[int]:
         """Side length of each level's feature map, P3 first."""
@@ -57,8 +73,8 @@ def generate_anchors(spec: AnchorSpec) -> np.ndarray:
     shapes = []
     for octave in range(spec.num_scales):
         scale = 2.0 ** (octave / spec.num_scales)
-        for ratio in spec.aspect_ratios:
-            shapes.append((np.sqrt(ratio), 1.0 / np.sqrt(ratio), scale))
+        for wr, hr in spec.aspect_shapes():
+            shapes.append((wr, hr, scale))
     per_level = []
     for level, size in zip(range(spec.min_level, spec.max_level + 1), spec.feature_sizes()):
         stride = 2**level

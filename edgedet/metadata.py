@@ -13,6 +13,7 @@ from typing import Any, Optional
 from edgedet import __version__, configs
 from edgedet.anchors import AnchorSpec
 from edgedet.errors import ModelLoadError
+from edgedet.variant import ModelVariant
 
 METADATA_KEY = "edgedet"
 FORMAT_VERSION = 1
@@ -58,6 +59,8 @@ class ModelMetadata:
     input_quantization: Optional[dict[str, Any]] = None
     output_quantization: Optional[dict[str, dict[str, Any]]] = None
     dataset: str = ""
+    # Padding / BatchNorm details of the weights (edgedet.variant); the default is today's model.
+    variant: dict[str, Any] = field(default_factory=lambda: ModelVariant().to_dict())
     format_version: int = FORMAT_VERSION
     edgedet_version: str = __version__
 
@@ -68,6 +71,10 @@ class ModelMetadata:
     @property
     def anchor_spec(self) -> AnchorSpec:
         return AnchorSpec.from_dict(self.anchors)
+
+    @property
+    def model_variant(self) -> ModelVariant:
+        return ModelVariant.from_dict(self.variant)
 
     @property
     def config(self) -> configs.ModelConfig:
@@ -102,6 +109,8 @@ class ModelMetadata:
         for key in ("mean", "std"):
             if key in kwargs:
                 kwargs[key] = tuple(kwargs[key])
+        if "variant" in kwargs:  # validated here, at the file boundary
+            kwargs["variant"] = ModelVariant.from_dict(kwargs["variant"], source).to_dict()
         return cls(**kwargs)
 
     @classmethod
@@ -118,8 +127,14 @@ def make_metadata(
     class_names: list[str],
     input_size: Optional[int] = None,
     dataset: str = "",
+    variant: Optional[ModelVariant] = None,
+    aspect_multipliers: Optional[tuple[tuple[float, float], ...]] = None,
 ) -> ModelMetadata:
-    """Build the record for a fresh model; ``input_size`` defaults to the model's own."""
+    """Build the record for a fresh model; ``input_size`` defaults to the model's own.
+
+    ``variant`` and ``aspect_multipliers`` (effdet's anchor shapes) are for imported weights;
+    the defaults describe a model trained by edgedet.
+    """
     cfg = configs.get_config(model)
     size = configs.check_image_size(input_size or cfg.input_size)
     return ModelMetadata(
@@ -127,6 +142,7 @@ def make_metadata(
         phi=cfg.phi,
         input_size=size,
         class_names=list(class_names),
-        anchors=AnchorSpec(image_size=size).to_dict(),
+        anchors=AnchorSpec(image_size=size, aspect_multipliers=aspect_multipliers).to_dict(),
         dataset=dataset,
+        variant=(variant or ModelVariant()).to_dict(),
     )

@@ -5,6 +5,8 @@ assignment, loss, decoding and NMS live outside it.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import nn
 
@@ -13,6 +15,7 @@ from edgedet.metadata import PIXEL_MEAN, PIXEL_STD
 from edgedet.model.bifpn import NUM_LEVELS, BiFPN
 from edgedet.model.efficientnet import EfficientNetFeatures
 from edgedet.model.heads import box_head, class_head
+from edgedet.variant import ModelVariant
 
 
 class EfficientDet(nn.Module):
@@ -37,13 +40,19 @@ class EfficientDet(nn.Module):
         return self.class_net(features), self.box_net(features)
 
 
-def build_model(name: str, num_classes: int) -> EfficientDet:
-    """Build a randomly initialized EfficientDet by name (``"d0"``..``"d7"``)."""
+def build_model(name: str, num_classes: int, variant: Optional[ModelVariant] = None) -> EfficientDet:
+    """Build a randomly initialized EfficientDet by name (``"d0"``..``"d7"``); ``variant``
+    (padding, backbone BN eps; see :mod:`edgedet.variant`) defaults to edgedet's own."""
     from edgedet.errors import InvalidInputError
 
     if not isinstance(num_classes, int) or num_classes < 1:
         raise InvalidInputError(f"num_classes must be an integer >= 1, got {num_classes!r}")
-    return EfficientDet(configs.get_config(name), num_classes)
+    model = EfficientDet(configs.get_config(name), num_classes)
+    if variant is not None and not variant.is_default:
+        from edgedet.model.variants import apply_variant
+
+        apply_variant(model, variant)
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:

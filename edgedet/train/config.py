@@ -31,11 +31,14 @@ class TrainConfig:
     progress: show a progress bar.
     val_every: validate every N epochs (and after the last); best.pt is chosen among those.
     amp: bf16 autocast for the forward pass (None: on for CUDA, off on the CPU).
+    weights: start from this edgedet checkpoint (e.g. from ``edgedet import``); its model
+    size, variant and input size are the defaults (see ``edgedet.train.finetune``).
+    freeze_backbone: do not train the backbone (weights and BatchNorm statistics).
     """
 
     data: str
     format: Optional[str] = None
-    model: str = "d0"
+    model: Optional[str] = None  # None: the checkpoint's with ``weights``, else "d0"
     imgsz: Optional[int] = None
     epochs: int = 30
     batch: int = 8
@@ -61,9 +64,21 @@ class TrainConfig:
     progress: bool = True
     val_every: int = 1
     amp: Optional[bool] = None
+    weights: Optional[str] = None
+    freeze_backbone: bool = False
 
     def __post_init__(self) -> None:
-        cfg = configs.get_config(self.model)
+        if self.weights:
+            from edgedet.train.finetune import weights_metadata
+
+            theirs = weights_metadata(self.weights)
+            if self.model is not None and configs.get_config(self.model).name != theirs.model:
+                raise InvalidInputError(
+                    f"--model {self.model} but --weights {self.weights} holds a {theirs.model}; drop --model"
+                )
+            self.model = theirs.model
+            self.imgsz = self.imgsz or theirs.input_size
+        cfg = configs.get_config(self.model or "d0")
         self.model = cfg.name
         if cfg.name not in configs.SUPPORTED_FOR_TRAINING:
             raise InvalidInputError(

@@ -82,8 +82,22 @@ class Trainer:
         self.val_set = self._load_val(train_set)
         require_training_packages(validation=self.val_set is not None,
                                   progress=cfg.progress and self.dist.is_main)
-        self.metadata = make_metadata(cfg.model, train_set.class_names, cfg.imgsz, dataset=train_set.name)
-        self.model = build_model(cfg.model, len(train_set.class_names)).to(self.device)
+        if cfg.weights:
+            from edgedet.train.finetune import model_from_weights
+
+            log = print if self.dist.is_main else (lambda _: None)
+            model, self.metadata = model_from_weights(cfg.weights, train_set.class_names, cfg.imgsz,
+                                                      dataset=train_set.name, log=log)
+            self.model = model.to(self.device)
+        else:
+            self.metadata = make_metadata(cfg.model, train_set.class_names, cfg.imgsz, dataset=train_set.name)
+            self.model = build_model(cfg.model, len(train_set.class_names)).to(self.device)
+        if cfg.freeze_backbone:
+            from edgedet.train.finetune import freeze_backbone
+
+            frozen = freeze_backbone(self.model)
+            if self.dist.is_main:
+                print(f"edgedet train: backbone frozen ({frozen:,} parameters, BatchNorm in eval mode)")
         for module in self.model.modules():
             if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
                 module.momentum = cfg.bn_momentum
