@@ -77,3 +77,11 @@ def test_no_log_file_when_the_libraries_printed_nothing(tmp_path):
     with captured(log, "silent step"):
         pass
     assert not log.exists()
+
+
+def test_progress_list_shows_no_bar_when_only_counted(capsys):
+    from edgedet.progress import ProgressList
+
+    samples = ProgressList(range(5), desc="int8 calibration")
+    assert len(list(samples)) == 5 and list(samples) == [0, 1, 2, 3, 4]
+    assert "int8 calibration" not in capsys.readouterr().err
