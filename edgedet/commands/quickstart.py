@@ -20,10 +20,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precisions", default=",".join(d.precisions), help="precisions to convert to")
     p.add_argument("--runs", type=int, default=d.runs, help=f"timed runs per model (default {d.runs})")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
+    p.add_argument("--verbose", action="store_true",
+                   help="show the converter libraries' own output (default: a .log beside each file)")
 
 
 def run(args: argparse.Namespace) -> int:
     from edgedet.quickstart import QuickstartOptions, run_quickstart
+    from edgedet.thirdparty_output import set_verbose
+
+    if args.verbose:
+        set_verbose(True)
 
     opts = QuickstartOptions(
         out=args.out, images=args.images, epochs=args.epochs, batch=args.batch,
