@@ -11,6 +11,7 @@ from edgedet.anchors import generate_anchors
 from edgedet.errors import InvalidInputError
 from edgedet.runtimes.backends import open_backend
 from edgedet.runtimes.detections import Detections
+from edgedet.runtimes.ingraph_postprocess import InGraphPostprocessor
 from edgedet.runtimes.postprocess import Postprocessor, output_quantizations
 from edgedet.runtimes.preprocess import Preprocessor
 
@@ -69,10 +70,17 @@ class Detector:
             meta.input_size, meta.layout, int(meta.letterbox.get("pad_value", 114)),
             input_dtype=self.backend.input_dtype, quantization=meta.input_quantization,
         )
-        self.postprocess = Postprocessor(
-            generate_anchors(meta.anchor_spec), score_threshold, iou_threshold, max_results,
-            pre_nms_top_k=pre_nms_top_k, class_ids=class_ids,
-        )
+        # A file whose graph ends in decoding + NMS (TFLite --nms) skips host NMS.
+        self._in_graph_nms = bool(meta.postprocess)
+        if self._in_graph_nms:
+            self.postprocess = InGraphPostprocessor(
+                meta.input_size, meta.postprocess, score_threshold, iou_threshold, max_results,
+                class_ids=class_ids)
+        else:
+            self.postprocess = Postprocessor(
+                generate_anchors(meta.anchor_spec), score_threshold, iou_threshold, max_results,
+                pre_nms_top_k=pre_nms_top_k, class_ids=class_ids,
+            )
         # Backends may return raw integer outputs; the postprocessor filters them in the
         # quantized domain and dequantizes only the survivors.
         self._cls_quant, self._box_quant = output_quantizations(meta)
@@ -98,9 +106,12 @@ class Detector:
         t0 = time.perf_counter()
         tensor, placement = self.preprocess(frame, rgb=rgb)
         t1 = time.perf_counter()
-        cls_logits, box_regression = self.backend.infer(tensor)
+        outputs = self.backend.infer(tensor)
         t2 = time.perf_counter()
-        raw = self.postprocess(cls_logits, box_regression, self._cls_quant, self._box_quant)
+        if self._in_graph_nms:
+            raw = self.postprocess(*outputs)
+        else:
+            raw = self.postprocess(*outputs, self._cls_quant, self._box_quant)
         detections = Detections(placement.to_original(raw.boxes), raw.scores, raw.class_ids,
                                 self.class_names)
         t3 = time.perf_counter()

@@ -75,13 +75,14 @@ class TfliteBackend(Backend):
         self._outputs = [outputs[n] for n in output_names]
         self.input_dtype = np.dtype(self._input["dtype"])
 
-    def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, ...]:
         """Raw outputs: int8 for a quantized file (``Detector`` filters scores on the int8
-        values and dequantizes only survivors), float otherwise."""
+        values and dequantizes only survivors), float otherwise. A file with in-graph NMS
+        (``metadata.postprocess``) gives its four outputs instead (boxes, classes, scores,
+        count)."""
         self.interpreter.set_tensor(self._input["index"], tensor)
         self.interpreter.invoke()
-        cls_logits, box_regression = (self.interpreter.get_tensor(d["index"])[0] for d in self._outputs)
-        return cls_logits, box_regression
+        return tuple(self.interpreter.get_tensor(d["index"])[0] for d in self._outputs)
 
     def info(self) -> dict:
         return {"backend": self.name, "threads": self.num_threads, "interpreter": self.package,
