@@ -50,14 +50,12 @@ class NmsOptions:
     regular_nms: bool = True
 
     def __post_init__(self):
-        for name, low, high, low_open in (("score_threshold", 0.0, 1.0, False),
-                                          ("iou_threshold", 0.0, 1.0, True)):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not (low < value if low_open else low <= value) \
-                    or value > high:
-                raise InvalidInputError(
-                    f"NMS {name} must be a number in {'(' if low_open else '['}{low}, {high}], "
-                    f"got {value!r}")
+        score, iou = self.score_threshold, self.iou_threshold
+        if not isinstance(score, (int, float)) or not 0.0 <= score <= 1.0:
+            raise InvalidInputError(f"NMS score_threshold must be a number in [0.0, 1.0], got {score!r}")
+        # The op rejects an IoU threshold of 0 (it would keep one box per class).
+        if not isinstance(iou, (int, float)) or not 0.0 < iou <= 1.0:
+            raise InvalidInputError(f"NMS iou_threshold must be a number in (0.0, 1.0], got {iou!r}")
         if not isinstance(self.max_detections, int) or self.max_detections < 1:
             raise InvalidInputError(
                 f"NMS max_detections must be an integer >= 1, got {self.max_detections!r}")
@@ -149,23 +147,25 @@ class _GraphEditor:
         return float(q.scale[0]), int(q.zeroPoint[0])
 
 
-def _signature_tensors(model) -> tuple:
-    """The single signature and its (input, cls_logits, box_regression) tensor indices."""
-    if not model.signatureDefs or len(model.signatureDefs) != 1:
-        raise EdgedetError("expected a TFLite file with exactly one signature (as litert-torch "
-                           f"writes), found {len(model.signatureDefs or [])}")
-    signature = model.signatureDefs[0]
+def _signature_tensors(model, content: bytes) -> tuple:
+    """The signature and its (input, cls_logits, box_regression) tensor indices, in the order
+    edgedet's TFLite reader (:func:`signature_names`) gives them."""
+    from ai_edge_litert.interpreter import Interpreter
 
-    def name(entry) -> str:
-        return entry.name.decode() if isinstance(entry.name, bytes) else entry.name
+    from edgedet.runtimes.backends.tflite_backend import signature_names
 
-    outputs = sorted(signature.outputs, key=lambda e: int(name(e).rsplit("_", 1)[-1]))
-    if len(signature.inputs) != 1 or len(outputs) != 2:
+    key, input_name, output_names = signature_names(Interpreter(model_content=content))
+    if len(output_names) != 2:
         raise EdgedetError(
-            f"expected the plain edgedet TFLite graph (1 input, 2 outputs: class logits and box "
-            f"regression), found {len(signature.inputs)} input(s) and {len(outputs)} output(s); "
-            "was post-processing appended already?")
-    return signature, signature.inputs[0].tensorIndex, outputs[0].tensorIndex, outputs[1].tensorIndex
+            f"expected the plain edgedet TFLite graph (2 outputs: class logits and box "
+            f"regression), found {len(output_names)} outputs; was post-processing appended already?")
+
+    def text(value) -> str:
+        return value.decode() if isinstance(value, bytes) else value
+
+    signature = next(s for s in model.signatureDefs if text(s.signatureKey) == key)
+    index = {text(e.name): e.tensorIndex for e in signature.inputs + signature.outputs}
+    return signature, index[input_name], index[output_names[0]], index[output_names[1]]
 
 
 def append_detection_postprocess(content: bytes, spec: AnchorSpec, num_classes: int,
@@ -181,7 +181,7 @@ def append_detection_postprocess(content: bytes, spec: AnchorSpec, num_classes: 
     edit = _GraphEditor(model)
     schema, graph = edit.schema, edit.graph
     types, ops = schema.TensorType, schema.BuiltinOperator
-    signature, input_index, cls_index, box_index = _signature_tensors(model)
+    signature, input_index, cls_index, box_index = _signature_tensors(model, content)
     cls_tensor = graph.tensors[cls_index]
     n, c = int(cls_tensor.shape[1]), int(cls_tensor.shape[2])
     if n != spec.num_anchors or c != num_classes:
@@ -200,13 +200,16 @@ def append_detection_postprocess(content: bytes, spec: AnchorSpec, num_classes: 
         graph.inputs = [pixels]
         signature.inputs[0].tensorIndex = pixels
 
-    if cls_tensor.type == types.INT8:
-        logits = edit.tensor("cls_logits_float", [1, n, c], types.FLOAT32)
-        edit.operator(ops.DEQUANTIZE, [cls_index], [logits], version=2)
-        codes = edit.tensor("box_regression_float", [1, n, 4], types.FLOAT32)
-        edit.operator(ops.DEQUANTIZE, [box_index], [codes], version=2)
-    else:
-        logits, codes = cls_index, box_index
+    def as_float(index: int, name: str, shape: list[int]) -> int:
+        if graph.tensors[index].type == types.FLOAT32:
+            return index
+        # The custom op takes float32 (or uint8) inputs only.
+        dequantized = edit.tensor(name, shape, types.FLOAT32)
+        edit.operator(ops.DEQUANTIZE, [index], [dequantized], version=2)
+        return dequantized
+
+    logits = as_float(cls_index, "cls_logits_float", [1, n, c])
+    codes = as_float(box_index, "box_regression_float", [1, n, 4])
     scores = edit.tensor("class_scores", [1, n, c], types.FLOAT32)
     edit.operator(ops.LOGISTIC, [logits], [scores])
     anchors = edit.tensor("anchors_yxhw", [n, 4], types.FLOAT32,
