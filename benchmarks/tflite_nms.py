@@ -92,12 +92,14 @@ def mediapipe_detections(python: str, model: Path, image: Path, score: float) ->
     return json.loads(result.stdout.strip().splitlines()[-1])["detections"][0]
 
 
-def draw(image: np.ndarray, boxes, labels, scores, title: str) -> np.ndarray:
-    canvas = image.copy()
-    for (x1, y1, x2, y2), label, score in zip(boxes, labels, scores):
-        cv2.rectangle(canvas, (int(x1), int(y1)), (int(x2), int(y2)), (0, 200, 0), 2)
-        cv2.putText(canvas, f"{label} {score:.2f}", (int(x1), max(10, int(y1) - 3)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1, cv2.LINE_AA)
+def draw(image: np.ndarray, boxes, labels, scores, title: str, scale: int = 3) -> np.ndarray:
+    """``image`` enlarged ``scale`` times with the boxes, labels and scores drawn on it."""
+    canvas = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    for box, label, score in zip(boxes, labels, scores):
+        x1, y1, x2, y2 = (int(round(v * scale)) for v in box)
+        cv2.rectangle(canvas, (x1, y1), (x2, y2), (0, 200, 0), 1)
+        cv2.putText(canvas, f"{label} {score:.2f}", (x1 + 2, max(10, y1 + 11)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 255), 1, cv2.LINE_AA)
     bar = np.full((22, canvas.shape[1], 3), 255, np.uint8)
     cv2.putText(bar, title, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     return np.vstack([bar, canvas])
@@ -109,7 +111,9 @@ def main(argv=None) -> int:
     p.add_argument("--weights", help="checkpoint to convert (default: heads fitted to --data)")
     p.add_argument("--fit-images", type=int, default=6)
     p.add_argument("--fit-steps", type=int, default=60)
-    p.add_argument("--runs", type=int, default=30)
+    p.add_argument("--runs", type=int, default=30, help="latency runs per file (0: skip)")
+    p.add_argument("--reuse", action="store_true",
+                   help="reuse the checkpoint and files already in --out")
     p.add_argument("--score", type=float, default=0.3)
     p.add_argument("--mediapipe-python", default=os.environ.get(
         "EDGEDET_MEDIAPIPE_PYTHON", str(ROOT / ".venv-mediapipe" / "bin" / "python")))
@@ -125,6 +129,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     if args.weights:
         checkpoint, images = Path(args.weights), sorted(Path(args.data).rglob("*.jpg"))[:1]
+    elif args.reuse and (out / "d0_bccd_heads.pt").is_file():
+        checkpoint, images = out / "d0_bccd_heads.pt", sorted((out / "fit_images").glob("*.png"))
     else:
         checkpoint, images = fitted_bccd_checkpoint(args.data, out, args.fit_images, args.fit_steps)
     print(f"model ready in {time.perf_counter() - t0:.0f} s: {checkpoint}")
@@ -133,20 +139,22 @@ def main(argv=None) -> int:
         calib = images[0].parent if precision == "int8" else None
         for nms in (False, True):
             path = out / f"d0_{precision}{'_nms' if nms else ''}.tflite"
+            files[(precision, nms)] = path
+            if args.reuse and path.is_file():
+                continue
             if path.exists():
                 path.unlink()
             convert(checkpoint, "tflite", path, precision, calib=calib, report=False,
                     nms=NmsOptions(score_threshold=0.1) if nms else None)
-            files[(precision, nms)] = path
 
     frame = cv2.imread(str(images[0]))
     rows = []
     latency: dict = {key: {"model": [], "detect": []} for key in files}
-    for _ in range(3):  # interleaved rounds, so load changes hit every file alike
+    for _ in range(3 if args.runs else 0):  # interleaved rounds: load changes hit all alike
         for key, path in files.items():
             latency[key]["model"] += model_latency(path, args.runs // 3)
             latency[key]["detect"] += detect_latency(path, frame, args.runs // 3)
-    for (precision, nms), times in latency.items():
+    for (precision, nms), times in latency.items() if args.runs else ():
         rows.append({"file": files[(precision, nms)].name, "precision": precision, "nms_in_graph": nms,
                      "invoke_ms_median": round(statistics.median(times["model"]), 2),
                      "detect_ms_median": round(statistics.median(times["detect"]), 2),
