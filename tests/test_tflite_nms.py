@@ -232,8 +232,10 @@ def test_cli_writes_an_nms_file(files, tmp_path):
 
 # -- MediaPipe ------------------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
 def mediapipe_python() -> str:
-    """A Python with mediapipe: $EDGEDET_MEDIAPIPE_PYTHON, else <repo>/.venv-mediapipe."""
+    """A Python with mediapipe: $EDGEDET_MEDIAPIPE_PYTHON, else <repo>/.venv-mediapipe.
+    (Module-scoped and listed before ``files``, so a skip costs no conversion.)"""
     configured = os.environ.get(MEDIAPIPE_ENV)
     if configured:
         if not Path(configured).is_file():
@@ -246,9 +248,9 @@ def mediapipe_python() -> str:
                 "mediapipe lives apart because it needs opencv-contrib-python")
 
 
-def run_mediapipe(model: Path, images: list[Path], score: float) -> dict:
+def run_mediapipe(python: str, model: Path, images: list[Path], score: float) -> dict:
     result = subprocess.run(
-        [mediapipe_python(), str(HERE / "mediapipe_detect.py"), str(model), str(score), "100",
+        [python, str(HERE / "mediapipe_detect.py"), str(model), str(score), "100",
          *map(str, images)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -276,12 +278,12 @@ def mediapipe_boxes_comparable(theirs: np.ndarray, ours: np.ndarray, width: int,
     return boxes
 
 
-def compare_with_mediapipe(model: Path, images: list[Path], score: float) -> dict:
+def compare_with_mediapipe(python: str, model: Path, images: list[Path], score: float) -> dict:
     """Our Detector and MediaPipe's ObjectDetector on the same files: counts of detections
     and of pairs that agree (same class, IoU >= 0.9, |score difference| <= 0.02)."""
     from edgedet import Detector
 
-    out = run_mediapipe(model, images, score)
+    out = run_mediapipe(python, model, images, score)
     ours = Detector(model, score_threshold=score)
     names = ours.class_names
     counts = {"ours": 0, "mediapipe": 0, "agree": 0}
@@ -300,27 +302,27 @@ def compare_with_mediapipe(model: Path, images: list[Path], score: float) -> dic
     return counts
 
 
-def test_mediapipe_object_detector_matches_detector_fp32(files):
-    counts = compare_with_mediapipe(files["nms_fp32"], _image_paths(files), SCORE)
+def test_mediapipe_object_detector_matches_detector_fp32(mediapipe_python, files):
+    counts = compare_with_mediapipe(mediapipe_python, files["nms_fp32"], _image_paths(files), SCORE)
     assert counts["ours"] >= IMAGES
     assert counts["agree"] == counts["ours"] == counts["mediapipe"], counts
 
 
-def test_mediapipe_object_detector_runs_int8_with_uint8_input(files):
+def test_mediapipe_object_detector_runs_int8_with_uint8_input(mediapipe_python, files):
     """MediaPipe's bundled TFLite runs int8 kernels that differ from ai-edge-litert 2.3's in
     rounding; on this barely trained network (int8 SQNR of its outputs 4-16 dB) that moves
     some boxes and scores (ai-edge-litert's own reference and XNNPACK kernels disagree as
     much here). Measured here: 19 of 26 (ours) / 29 (MediaPipe) detections agree within the
     fp32 tolerances, many to the last digit of the score; a wrong input mapping or output
     decoding would leave next to none."""
-    counts = compare_with_mediapipe(files["nms_int8"], _image_paths(files), SCORE)
+    counts = compare_with_mediapipe(mediapipe_python, files["nms_int8"], _image_paths(files), SCORE)
     assert counts["ours"] >= IMAGES
     assert counts["agree"] >= 0.5 * max(counts["ours"], counts["mediapipe"]), counts
 
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
-def test_mediapipe_reads_the_metadata(files, precision):
-    meta = run_mediapipe(files[f"nms_{precision}"], [], SCORE)["metadata"]
+def test_mediapipe_reads_the_metadata(mediapipe_python, files, precision):
+    meta = run_mediapipe(mediapipe_python, files[f"nms_{precision}"], [], SCORE)["metadata"]
     assert meta["identifier_ok"] and meta["min_parser_version"] == "1.0.0"
     (image,) = meta["inputs"]
     assert image["color_space"] == 1  # RGB
