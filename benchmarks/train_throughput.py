@@ -21,12 +21,13 @@ measures an older trainer by running it from that checkout, e.g.::
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+
+from edgedet.benchmarking.machine import cpu_name
 
 
 def _subset_voc(root: Path, split: str, count: int, into: Path) -> Path:
@@ -37,16 +38,6 @@ def _subset_voc(root: Path, split: str, count: int, into: Path) -> Path:
         (into / name).symlink_to((root / name).resolve())
     (into / "ImageSets" / "Main" / "train.txt").write_text("\n".join(ids) + "\n")
     return into
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def bare_step_rate(trainer, steps: int) -> tuple[float, float]:
@@ -150,7 +141,7 @@ def main() -> None:
     extra = {k: {"true": True, "false": False}.get(v.lower(), v)
              for k, v in (item.split("=", 1) for item in args.extra)}
     print(f"edgedet from {Path(edgedet.__file__).parent}; torch {torch.__version__}; "
-          f"{_cpu_name()}, {args.threads} torch threads, {args.workers} workers")
+          f"{cpu_name()}, {args.threads} torch threads, {args.workers} workers")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data = _subset_voc(Path(args.data), args.split, args.images, Path(tmp) / "data")
