@@ -26,6 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgedet.fileio import atomic_write_image, atomic_write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -179,8 +181,8 @@ def main(argv=None) -> int:
             "edgedet": [{"box": [round(float(v), 1) for v in b], "label": ours.class_names[c],
                          "score": round(float(s), 4)} for b, c, s in zip(ours.boxes, ours.class_ids, ours.scores)],
             "mediapipe": [{**t, "score": round(t["score"], 4)} for t in theirs]}
-    cv2.imwrite(str(out / "side_by_side.png"), np.vstack(panels))
-    (out / "results.json").write_text(json.dumps({"latency": rows, "detections": side_by_side,
+    atomic_write_image(out / "side_by_side.png", np.vstack(panels))
+    atomic_write_text(out / "results.json", json.dumps({"latency": rows, "detections": side_by_side,
                                                   "image": str(images[0]),
                                                   "checkpoint": str(checkpoint)}, indent=1))
     print(f"wrote {out / 'side_by_side.png'} and {out / 'results.json'} "
