@@ -25,7 +25,7 @@ class QuickstartOptions:
     """
 
     out: Path = Path("quickstart")
-    images: int = 400
+    images: int = 240
     model: str = "lite0"
     pretrained_backbone: Optional[str] = "auto"
     epochs: int = 4
@@ -41,6 +41,7 @@ class QuickstartOptions:
     calib_size: int = 64
     seed: int = 0
     workers: int = 1
+    threads: Optional[int] = None
 
 
 def _step(number: int, text: str) -> float:
@@ -77,7 +78,7 @@ def run_quickstart(opts: QuickstartOptions) -> dict[str, Path]:
                  epochs=opts.epochs, batch=opts.batch, out=str(run_dir), resume=resume,
                  exist_ok=True, seed=opts.seed, workers=opts.workers, lr=opts.lr,
                  scale_min=opts.scale[0], scale_max=opts.scale[1],
-                 pretrained_backbone=opts.pretrained_backbone)
+                 pretrained_backbone=opts.pretrained_backbone, threads=opts.threads)
     print(f"    {best} in {time.perf_counter() - t:.0f} s")
 
     t = _step(3, f"converting to {', '.join(opts.formats)} x {', '.join(opts.precisions)}, "

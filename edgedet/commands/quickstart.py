@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precisions", default=",".join(d.precisions), help="precisions to convert to")
     p.add_argument("--runs", type=int, default=d.runs, help=f"timed runs per model (default {d.runs})")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
+    p.add_argument("--threads", type=int, help="torch threads for training (default: torch's choice; "
+                                               "1 is faster on a CPU busy with other jobs)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         pretrained_backbone="auto" if pretrained else None, epochs=args.epochs, batch=args.batch,
         imgsz=args.imgsz, formats=[f.strip() for f in args.formats.split(",") if f.strip()],
         precisions=[p.strip() for p in args.precisions.split(",") if p.strip()],
-        runs=args.runs, seed=args.seed,
+        runs=args.runs, seed=args.seed, threads=args.threads,
     )
     run_quickstart(opts)
     return 0
