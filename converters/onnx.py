@@ -8,6 +8,7 @@ from typing import Optional
 
 import numpy as np
 
+from edgedet.converters.onnx_pads import fold_pads_into_convs
 from edgedet.errors import require
 from edgedet.fileio import PathLike, atomic_path
 from edgedet.metadata import METADATA_KEY, ModelMetadata
@@ -41,6 +42,7 @@ def export_onnx(model, metadata: ModelMetadata, out: PathLike, overwrite: bool =
             )
         graph = onnx.load(str(raw))
     inline_shared_initializers(graph)
+    fold_pads_into_convs(graph)  # TF-SAME models: asymmetric pads belong in the Conv
     stamp_metadata(graph, metadata)
     with atomic_path(out, overwrite=overwrite) as tmp_out:
         onnx.save(graph, str(tmp_out))

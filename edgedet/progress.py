@@ -11,8 +11,9 @@ T = TypeVar("T")
 
 
 def progress(items: Iterable[T], total: Optional[int] = None, desc: str = "",
-             enabled: bool = True) -> Iterator[T]:
-    """Iterate ``items`` showing a bar with rate and ETA on stderr."""
+             enabled: bool = True, **tqdm_options) -> Iterator[T]:
+    """Iterate ``items`` showing a bar with rate and ETA on stderr (``tqdm_options`` such as
+    ``delay`` or ``position`` go to tqdm when it is installed)."""
     if not enabled:
         yield from items
         return
@@ -21,7 +22,8 @@ def progress(items: Iterable[T], total: Optional[int] = None, desc: str = "",
     except ImportError:
         yield from _plain(items, total, desc)
         return
-    yield from tqdm(items, total=total, desc=desc, leave=False, dynamic_ncols=True, file=user_stream())
+    yield from tqdm(items, total=total, desc=desc, leave=False, dynamic_ncols=True,
+                    file=user_stream(), **tqdm_options)
 
 
 def _plain(items: Iterable[T], total: Optional[int], desc: str) -> Iterator[T]:
@@ -44,4 +46,6 @@ class ProgressList(list):
         self.desc = desc
 
     def __iter__(self) -> Iterator[T]:
-        return progress(super().__iter__(), total=len(self), desc=self.desc)
+        # delay: a library that first just counts the items (list(samples)) shows no bar;
+        # position 0: the library's own (captured) bar must not push ours down a line.
+        return progress(super().__iter__(), total=len(self), desc=self.desc, delay=0.5, position=0)

@@ -17,6 +17,19 @@ from edgedet.runtimes.postprocess import Postprocessor, output_quantizations
 from edgedet.runtimes.preprocess import Preprocessor
 
 
+def detections_in_frame(postprocess: Postprocessor, placement, class_names: Sequence[str],
+                        cls_logits: np.ndarray, box_regression: np.ndarray,
+                        cls_quant=None, box_quant=None) -> Detections:
+    """One frame's head outputs -> :class:`Detections` in that frame's pixels (what
+    :meth:`Detector.detect` does after inference; training's batched validation uses it too)."""
+    raw = postprocess(cls_logits, box_regression, cls_quant, box_quant,
+                      content_size=placement.content_size)
+    boxes = placement.to_original(raw.boxes)
+    # Clipping to the frame can still flatten a box that only grazed its edge.
+    kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    return Detections(boxes[kept], raw.scores[kept], raw.class_ids[kept], class_names)
+
+
 class Detector:
     """Run an edgedet model file (``.pt``, ``.onnx``; more formats as installed) on frames.
 
@@ -102,12 +115,8 @@ class Detector:
         t1 = time.perf_counter()
         cls_logits, box_regression = self.backend.infer(tensor)
         t2 = time.perf_counter()
-        raw = self.postprocess(cls_logits, box_regression, self._cls_quant, self._box_quant,
-                               content_size=placement.content_size)
-        boxes = placement.to_original(raw.boxes)
-        # Clipping to the frame can still flatten a box that only grazed its edge.
-        kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        detections = Detections(boxes[kept], raw.scores[kept], raw.class_ids[kept], self.class_names)
+        detections = detections_in_frame(self.postprocess, placement, self.class_names, cls_logits,
+                                         box_regression, self._cls_quant, self._box_quant)
         t3 = time.perf_counter()
         self._per_call.timings = {
             "preprocess_ms": (t1 - t0) * 1e3, "inference_ms": (t2 - t1) * 1e3,

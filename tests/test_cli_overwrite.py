@@ -61,3 +61,27 @@ def test_benchmark_outputs_refuse_existing_files_before_measuring(small_onnx, tm
     err = capsys.readouterr().err
     assert f"{existing} already exists; pass --force to overwrite it ({option})" in err
     assert existing.read_text() == "keep me"
+
+
+def test_detect_save_refuses_existing_files_inputs_and_clashes(small_onnx, tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    image = tmp_path / "img.png"
+    cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
+    other = tmp_path / "sub" / "img.png"
+    other.parent.mkdir()
+    cv2.imwrite(str(other), np.zeros((32, 32, 3), np.uint8))
+    out = tmp_path / "out.jpg"
+    out.write_bytes(b"keep me")
+    cases = [
+        ([str(image), "--save", str(out)], "already exist(s); pass --force"),
+        ([str(image), "--save", str(image)], f"would overwrite the input image {image}"),
+        ([str(image), str(other), "--save", str(tmp_path / "folder")], "would both be saved as"),
+    ]
+    for argv, message in cases:
+        assert main(["detect", "--model", str(small_onnx), *argv]) == 2
+        assert message in capsys.readouterr().err
+    assert out.read_bytes() == b"keep me"
+    assert main(["detect", "--model", str(small_onnx), str(image), "--save", str(out), "--force"]) == 0
+    assert cv2.imread(str(out)).shape == (32, 32, 3)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import cv2
@@ -64,7 +65,7 @@ def _image2(**fields):
 ])
 def test_malformed_coco_entries_are_named_and_skipped(tmp_path, case, kwargs, message, samples):
     ds, warning = _load(_coco(tmp_path, **kwargs), "coco")
-    assert __import__("re").search(message, warning), warning
+    assert re.search(message, warning), warning
     assert len(ds) == samples
     assert ds.samples[0].boxes.tolist() == [[10, 10, 30, 30]]  # the good entry survives
     if case == "negative width":  # dropped, not "reordered" into another box

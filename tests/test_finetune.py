@@ -56,9 +56,9 @@ def test_starts_from_imported_weights_with_new_class_head(imported, shapes, tmp_
     assert not torch.equal(state["class_net.convs.0.pointwise.weight"], source["class_net.convs.0.pointwise.weight"])
 
     # the loss falls on a tiny synthetic set
-    images, labels, targets = (torch.stack(t) for t in zip(*[trainer.data[i] for i in range(2)]))
+    batch = trainer.collate([trainer.data[i] for i in range(2)])
     trainer.net.train()
-    losses = [trainer._step(images, labels, targets)[0] for _ in range(12)]
+    losses = [trainer._step(*batch)[0] for _ in range(12)]
     assert all(math.isfinite(v) for v in losses)
     assert sum(losses[-3:]) / 3 < 0.8 * losses[0], losses
 
@@ -67,10 +67,10 @@ def test_freeze_backbone_keeps_weights_and_statistics(imported, shapes, tmp_path
     trainer = Trainer(TrainConfig(data=str(shapes), out=str(tmp_path / "run"), weights=str(imported),
                                   epochs=1, lr=0.02, freeze_backbone=True, **SMALL))
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
-    images, labels, targets = (torch.stack(t) for t in zip(*[trainer.data[i] for i in range(2)]))
+    batch = trainer.collate([trainer.data[i] for i in range(2)])
     trainer.net.train()
     for _ in range(2):
-        trainer._step(images, labels, targets)
+        trainer._step(*batch)
     after = trainer.model.state_dict()
     assert _same(after, before, "backbone.")  # incl. BatchNorm running statistics
     assert not _same(after, before, "fpn.")

@@ -77,3 +77,26 @@ def test_no_log_file_when_the_libraries_printed_nothing(tmp_path):
     with captured(log, "silent step"):
         pass
     assert not log.exists()
+
+
+def test_progress_list_shows_no_bar_when_only_counted(capsys):
+    from edgedet.progress import ProgressList
+
+    samples = ProgressList(range(5), desc="int8 calibration")
+    assert len(list(samples)) == 5 and list(samples) == [0, 1, 2, 3, 4]
+    assert "int8 calibration" not in capsys.readouterr().err
+
+
+def test_verbose_flag_of_convert_and_quickstart_turns_capture_off(tmp_path, monkeypatch):
+    from edgedet import thirdparty_output
+    from edgedet.cli import build_parser
+
+    for argv in (["convert", "--weights", "w.pt", "--target", "onnx", "--verbose"],
+                 ["quickstart", "--verbose"]):
+        assert build_parser().parse_args(argv).verbose is True
+    monkeypatch.setattr(thirdparty_output, "_verbose", False)
+    thirdparty_output.set_verbose(True)
+    log = tmp_path / "x.log"
+    with thirdparty_output.captured(log, "step"):
+        os.write(2, b"shown live\n")
+    assert not log.exists() and thirdparty_output.is_verbose()

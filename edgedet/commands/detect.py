@@ -19,6 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold (default 0.5)")
     p.add_argument("--max-results", type=int, default=100, help="max detections per image")
     p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    p.add_argument("--force", action="store_true", help="overwrite existing --save files")
 
 
 def _save_path(save: str, image: Path, many: bool) -> Path:
@@ -27,16 +28,39 @@ def _save_path(save: str, image: Path, many: bool) -> Path:
     return Path(save)
 
 
+def _check_saves(args: argparse.Namespace, many: bool) -> None:
+    """Before any work: --save must not replace an input, two images must not share an
+    output, and existing files need --force."""
+    from edgedet.errors import InvalidInputError
+
+    if not args.save:
+        return
+    targets = [_save_path(args.save, Path(name), many) for name in args.images]
+    inputs = {Path(name).resolve() for name in args.images}
+    seen: dict[Path, str] = {}
+    for name, target in zip(args.images, targets):
+        if target.resolve() in inputs:
+            raise InvalidInputError(f"--save {target} would overwrite the input image {target}")
+        if target in seen:
+            raise InvalidInputError(f"{seen[target]} and {name} would both be saved as {target}")
+        seen[target] = name
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not args.force:
+        raise InvalidInputError(f"--save: {', '.join(existing[:3])} already exist(s); pass --force "
+                                "to overwrite")
+
+
 def run(args: argparse.Namespace) -> int:
     import cv2
 
     from edgedet.fileio import atomic_write_image
     from edgedet.runtimes import Detector
 
+    many = len(args.images) > 1
+    _check_saves(args, many)
     detector = Detector(args.model, score_threshold=args.score, iou_threshold=args.iou,
                         max_results=args.max_results, num_threads=args.threads)
     failures = 0
-    many = len(args.images) > 1
     for name in args.images:
         path = Path(name)
         frame = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None

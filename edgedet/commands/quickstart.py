@@ -25,11 +25,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
     p.add_argument("--threads", type=int, help="torch threads for training (default: torch's choice; "
                                                "1 is faster on a CPU busy with other jobs)")
+    p.add_argument("--verbose", action="store_true",
+                   help="show the converter libraries' own output (default: a .log beside each file)")
 
 
 def run(args: argparse.Namespace) -> int:
     from edgedet import configs
     from edgedet.quickstart import QuickstartOptions, run_quickstart
+    from edgedet.thirdparty_output import set_verbose
+
+    if args.verbose:
+        set_verbose(True)
 
     # ImageNet backbones exist for the Lite models only; D models start from scratch.
     pretrained = not args.no_pretrained and configs.get_config(args.model).is_lite

@@ -20,6 +20,7 @@ from edgedet.evaluation import EVAL_MAX_RESULTS, EVAL_SCORE_THRESHOLD, evaluate
 from edgedet.metadata import ModelMetadata
 from edgedet.runtimes import Detector
 from edgedet.runtimes.detections import Detections
+from edgedet.runtimes.detector import detections_in_frame
 from edgedet.runtimes.postprocess import Postprocessor
 from edgedet.runtimes.preprocess import Preprocessor
 
@@ -60,9 +61,8 @@ class BatchedModelDetector:
             cls_logits, box_regression = cls_logits.float().cpu().numpy(), box_regression.float().cpu().numpy()
         found = []
         for i, placement in enumerate(placements):
-            raw = self.postprocess(cls_logits[i], box_regression[i])
-            found.append(Detections(placement.to_original(raw.boxes), raw.scores, raw.class_ids,
-                                    self.class_names))
+            found.append(detections_in_frame(self.postprocess, placement, self.class_names,
+                                             cls_logits[i], box_regression[i]))
         return found
 
 
