@@ -19,7 +19,7 @@ from pathlib import Path
 from edgedet.benchmarking.report import save_plot, to_json, to_markdown
 from edgedet.benchmarking.runner import BenchmarkPlan, run_benchmark
 from edgedet.checkpoint import init_checkpoint
-from edgedet.commands.benchmark import cpu_name
+from edgedet.benchmarking.machine import cpu_name
 from edgedet.fileio import atomic_write_text
 
 BCCD = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "bccd"

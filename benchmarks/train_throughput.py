@@ -10,7 +10,7 @@ For each model/size it measures, on the same device and batch:
     wall-clock rates swing with the load, the main process's CPU cost per image much less
     (it leaves out the workers' CPU, which the wall-clock loop rate includes);
   * data: the training data pipeline alone (decode, augment and, where the trainer does it
-    there, target assignment), images/s with 1..``--workers`` worker processes.
+    there, target assignment), images/s of one worker (made in this process).
 
 Run from a checkout's root so that ``import edgedet`` is that checkout's code; the same script
 measures an older trainer by running it from that checkout, e.g.::
@@ -21,12 +21,13 @@ measures an older trainer by running it from that checkout, e.g.::
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+
+from edgedet.benchmarking.machine import cpu_name
 
 
 def _subset_voc(root: Path, split: str, count: int, into: Path) -> Path:
@@ -37,16 +38,6 @@ def _subset_voc(root: Path, split: str, count: int, into: Path) -> Path:
         (into / name).symlink_to((root / name).resolve())
     (into / "ImageSets" / "Main" / "train.txt").write_text("\n".join(ids) + "\n")
     return into
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def bare_step_rate(trainer, steps: int) -> tuple[float, float]:
@@ -111,31 +102,18 @@ def loop_rate(trainer) -> tuple[float, float, list[float]]:
     return images * len(later) / sum(later), images * len(later_cpu) / sum(later_cpu), stalls
 
 
-def data_rate(trainer, workers: int, batches: int) -> float:
-    """Images/s of the training DataLoader alone with ``workers`` processes (after its first batch)."""
-    from torch.utils.data import DataLoader
-
-    try:
-        from edgedet.train.loader import worker_context
-    except ImportError:  # a trainer from before edgedet.train.loader
-        from edgedet.train.trainer import _worker_context as worker_context
-
-    context = worker_context(workers)
-    options = dict(batch_size=trainer.cfg.batch, shuffle=True, num_workers=workers, drop_last=True,
-                   multiprocessing_context=context)
-    collate = getattr(trainer, "collate", None)
-    if collate is not None:
-        options["collate_fn"] = collate
-    loader = iter(DataLoader(trainer.data, **options))
-    next(loader)
-    start, seen = time.perf_counter(), 0
-    for _ in range(batches):
-        try:
-            next(loader)
-        except StopIteration:
-            break
-        seen += trainer.cfg.batch
-    return seen / (time.perf_counter() - start)
+def data_rate(trainer, passes: int = 2) -> float:
+    """Images/s of one data worker: the training dataset's samples (decode, augment and,
+    where the trainer does it there, target assignment) made in this process, in order."""
+    data = trainer.data
+    data[0]  # warm-up (first imports, OpenCV's first calls)
+    start, count = time.perf_counter(), 0
+    for epoch in range(passes):
+        data.set_epoch(epoch)
+        for index in range(len(data)):
+            data[index]
+            count += 1
+    return count / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -163,7 +141,7 @@ def main() -> None:
     extra = {k: {"true": True, "false": False}.get(v.lower(), v)
              for k, v in (item.split("=", 1) for item in args.extra)}
     print(f"edgedet from {Path(edgedet.__file__).parent}; torch {torch.__version__}; "
-          f"{_cpu_name()}, {args.threads} torch threads, {args.workers} workers")
+          f"{cpu_name()}, {args.threads} torch threads, {args.workers} workers")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data = _subset_voc(Path(args.data), args.split, args.images, Path(tmp) / "data")
@@ -176,21 +154,20 @@ def main() -> None:
                 trainer = Trainer(cfg)
                 bare, bare_cpu = bare_step_rate(trainer, args.bare_steps)
                 loop, loop_cpu, stalls = loop_rate(trainer)
-                pipeline = {w: data_rate(trainer, w, 4) for w in range(1, args.workers + 1)}
+                pipeline = data_rate(trainer)
                 rows.append((model, size, trainer.device.type, bare, loop, bare_cpu, loop_cpu,
                              stalls, pipeline))
                 print(f"{model} {size}: bare {bare:.2f} img/s, loop {loop:.2f} img/s "
                       f"({loop / bare:.0%}); per CPU-second of this process: bare {bare_cpu:.2f}, "
                       f"loop {loop_cpu:.2f}; stalls {[round(s, 2) for s in stalls]} s; data "
-                      + ", ".join(f"{w}w {r:.1f}" for w, r in pipeline.items()), flush=True)
+                      f"{pipeline:.1f} img/s per worker", flush=True)
     print("\n| model | size | device | batch | bare fwd+bwd img/s | loop img/s | loop/bare "
-          "| loop/bare per CPU-s | epoch stalls s | data img/s (per worker count) |")
+          "| loop/bare per CPU-s | epoch stalls s | data img/s per worker |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for model, size, device, bare, loop, bare_cpu, loop_cpu, stalls, pipeline in rows:
-        data_cells = ", ".join(f"{w}w: {r:.1f}" for w, r in pipeline.items())
         print(f"| {model} | {size} | {device} | {args.batch} | {bare:.2f} | {loop:.2f} | "
               f"{loop / bare:.0%} | {loop_cpu / bare_cpu:.0%} | "
-              f"{', '.join(f'{s:.2f}' for s in stalls)} | {data_cells} |")
+              f"{', '.join(f'{s:.2f}' for s in stalls)} | {pipeline:.1f} |")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from edgedet.fileio import PathLike
 
 if TYPE_CHECKING:
     from edgedet.converters.parity import ParityReport
+    from edgedet.converters.tflite_nms import NmsOptions
 
 TARGETS = ("onnx", "openvino", "tflite")
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -107,15 +108,19 @@ def _check_free(out: Path, target: str, overwrite: bool) -> None:
 def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] = None,
                         precision: str = "fp32", calib: Optional[PathLike] = None,
                         calib_size: int = 200, overwrite: bool = False,
-                        report: bool = True) -> tuple[Path, Optional["ParityReport"]]:
+                        report: bool = True, nms: Optional["NmsOptions"] = None,
+                        ) -> tuple[Path, Optional["ParityReport"]]:
     """Convert a checkpoint; returns ``(written path, parity report or None)``.
 
     Every check on the request (target, precision, paths, calibration data) runs before any
-    slow work, and nothing is left on disk if the conversion fails.
+    slow work, and nothing is left on disk if the conversion fails. ``nms`` (TFLite only)
+    appends decoding + NMS to the graph, with MediaPipe / Task Library metadata.
     """
     from edgedet.converters import calibration
 
     target, precision = check_request(target, precision, out)
+    if nms is not None and target != "tflite":
+        raise InvalidInputError(f"in-graph NMS (--nms) is available for tflite only, not {target}")
     weights = _check_weights(weights)
     out = Path(out) if out else weights.with_suffix(SUFFIXES[target])
     _check_free(out, target, overwrite)
@@ -135,6 +140,14 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     images = None
     if calib is not None:
         images = calibration.load_calibration_images(calib, metadata.input_size, calib_size)
+    if nms is not None:
+        from edgedet.converters.tflite_nms import convert_tflite_nms
+
+        print(describe(f"converting {weights.name} to {target} {precision} with in-graph NMS", log),
+              file=user_stream())
+        with captured(log, f"convert {weights} to {target} {precision} with in-graph NMS"):
+            return convert_tflite_nms(model, metadata, out, nms, precision=precision, images=images,
+                                      overwrite=overwrite, report=report)
     print(describe(f"converting {weights.name} to {target} {precision}", log), file=user_stream())
     with captured(log, f"convert {weights} to {target} {precision}"):
         written = _converter(target)(model, metadata, out, precision=precision, images=images,
@@ -155,7 +168,8 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
 
 def convert(weights: PathLike, target: str, out: Optional[PathLike] = None,
             precision: str = "fp32", calib: Optional[PathLike] = None, calib_size: int = 200,
-            overwrite: bool = False, report: bool = True) -> Path:
+            overwrite: bool = False, report: bool = True,
+            nms: Optional["NmsOptions"] = None) -> Path:
     """Convert a checkpoint to ``target`` in ``precision``; returns the written path.
 
     Args:
@@ -167,9 +181,11 @@ def convert(weights: PathLike, target: str, out: Optional[PathLike] = None,
         calib_size: most calibration images used.
         overwrite: replace existing output files.
         report: measure and print the parity report (see :func:`convert_with_report`).
+        nms: TFLite only: end the graph in TFLite_Detection_PostProcess with these options,
+            and add the metadata MediaPipe's ObjectDetector reads.
     """
     written, result = convert_with_report(weights, target, out, precision, calib, calib_size,
-                                          overwrite, report)
+                                          overwrite, report, nms)
     if result is not None:
         print(result.format())
     return written

@@ -101,6 +101,8 @@ def evaluate(detector: SupportsDetect, dataset: Dataset, progress: bool = True) 
     batch_size = getattr(detector, "batch_size", 1) if hasattr(detector, "detect_batch") else 1
 
     def flush() -> None:
+        if not pending:  # the split's size was a multiple of the batch
+            return
         frames = [frame for _, frame in pending]
         found_per_frame = (detector.detect_batch(frames) if hasattr(detector, "detect_batch")
                            else [detector.detect(frame) for frame in frames])

@@ -17,6 +17,9 @@ from edgedet.variant import ModelVariant
 
 METADATA_KEY = "edgedet"
 FORMAT_VERSION = 1
+# Files whose graph ends in decoding + NMS (``postprocess`` set) are stamped 2, so that an
+# edgedet too old to run them says "upgrade" instead of misreading their outputs.
+NMS_FORMAT_VERSION = 2
 
 # Pixel statistics the network normalizes with (ImageNet, RGB, 0-255 scale). Normalization
 # happens inside the network graph, so runtimes feed raw pixels.
@@ -73,6 +76,9 @@ class ModelMetadata:
     dataset: str = ""
     # Padding / BatchNorm details of the weights (edgedet.variant); the default is today's model.
     variant: dict[str, Any] = field(default_factory=lambda: ModelVariant().to_dict())
+    # None: outputs are raw head outputs. Otherwise the post-processing baked into the graph
+    # ({"op": "TFLite_Detection_PostProcess", "score_threshold", "iou_threshold", ...}).
+    postprocess: Optional[dict[str, Any]] = None
     format_version: int = FORMAT_VERSION
     edgedet_version: str = __version__
 
@@ -108,10 +114,10 @@ class ModelMetadata:
         version = d.get("format_version")
         if not isinstance(version, int):
             raise ModelLoadError(f"{source}: edgedet metadata has no integer format_version")
-        if version > FORMAT_VERSION:
+        if version > NMS_FORMAT_VERSION:
             raise ModelLoadError(
                 f"{source}: metadata format version {version} is newer than this edgedet "
-                f"understands ({FORMAT_VERSION}); upgrade edgedet"
+                f"understands ({NMS_FORMAT_VERSION}); upgrade edgedet"
             )
         known = {f for f in cls.__dataclass_fields__}
         missing = [k for k in ("model", "phi", "input_size", "class_names", "anchors") if k not in d]

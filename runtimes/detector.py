@@ -12,18 +12,19 @@ from edgedet.anchors import generate_anchors
 from edgedet.runtimes.backends import open_backend
 from edgedet.runtimes.detections import Detections
 from edgedet.runtimes.options import check_categories, check_count, check_flag, check_fraction
+from edgedet.runtimes.ingraph_postprocess import InGraphPostprocessor
 from edgedet.runtimes.per_thread import PerThread
 from edgedet.runtimes.postprocess import Postprocessor, output_quantizations
 from edgedet.runtimes.preprocess import Preprocessor
 
 
-def detections_in_frame(postprocess: Postprocessor, placement, class_names: Sequence[str],
-                        cls_logits: np.ndarray, box_regression: np.ndarray,
-                        cls_quant=None, box_quant=None) -> Detections:
-    """One frame's head outputs -> :class:`Detections` in that frame's pixels (what
-    :meth:`Detector.detect` does after inference; training's batched validation uses it too)."""
-    raw = postprocess(cls_logits, box_regression, cls_quant, box_quant,
-                      content_size=placement.content_size)
+def detections_in_frame(postprocess: Postprocessor | InGraphPostprocessor, placement,
+                        class_names: Sequence[str], outputs: Sequence[np.ndarray],
+                        **quantization) -> Detections:
+    """One frame's model outputs -> :class:`Detections` in that frame's pixels (what
+    :meth:`Detector.detect` does after inference; training's batched validation uses it too).
+    ``quantization``: ``cls_quant``/``box_quant`` of integer head outputs."""
+    raw = postprocess(*outputs, content_size=placement.content_size, **quantization)
     boxes = placement.to_original(raw.boxes)
     # Clipping to the frame can still flatten a box that only grazed its edge.
     kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
@@ -72,13 +73,22 @@ class Detector:
             input_dtype=self.backend.input_dtype, quantization=meta.input_quantization,
         ))
         self._preprocessors.get()  # made now for this thread, so a bad layout fails here
-        self.postprocess = Postprocessor(
-            generate_anchors(meta.anchor_spec), score_threshold, iou_threshold, max_results,
-            pre_nms_top_k=pre_nms_top_k, class_ids=class_ids,
-        )
-        # Backends may return raw integer outputs; the postprocessor filters them in the
+        # A file whose graph ends in decoding + NMS (TFLite --nms) skips host NMS.
+        self._in_graph_nms = bool(meta.postprocess)
+        if self._in_graph_nms:
+            self.postprocess = InGraphPostprocessor(
+                meta.input_size, meta.postprocess, score_threshold, iou_threshold, max_results,
+                class_ids=class_ids)
+        else:
+            self.postprocess = Postprocessor(
+                generate_anchors(meta.anchor_spec), score_threshold, iou_threshold, max_results,
+                pre_nms_top_k=pre_nms_top_k, class_ids=class_ids,
+            )
+        # Backends may return raw integer head outputs; the postprocessor filters them in the
         # quantized domain and dequantizes only the survivors.
-        self._cls_quant, self._box_quant = output_quantizations(meta)
+        cls_quant, box_quant = output_quantizations(meta)
+        self._output_quantization = ({} if self._in_graph_nms
+                                     else {"cls_quant": cls_quant, "box_quant": box_quant})
         self.num_threads = num_threads
         self._per_call = threading.local()
 
@@ -113,10 +123,10 @@ class Detector:
         t0 = time.perf_counter()
         tensor, placement = self.preprocess(frame, rgb=check_flag("rgb", rgb))
         t1 = time.perf_counter()
-        cls_logits, box_regression = self.backend.infer(tensor)
+        outputs = self.backend.infer(tensor)
         t2 = time.perf_counter()
-        detections = detections_in_frame(self.postprocess, placement, self.class_names, cls_logits,
-                                         box_regression, self._cls_quant, self._box_quant)
+        detections = detections_in_frame(self.postprocess, placement, self.class_names, outputs,
+                                         **self._output_quantization)
         t3 = time.perf_counter()
         self._per_call.timings = {
             "preprocess_ms": (t1 - t0) * 1e3, "inference_ms": (t2 - t1) * 1e3,

@@ -76,11 +76,29 @@ def check_against_graph(meta: ModelMetadata, source: str, input_shape: Shape,
     expected_input = (1, 3, size, size) if meta.layout == "NCHW" else (1, size, size, 3)
     _compare(source, "input shape", input_shape, expected_input,
              f"input_size {size} and layout {meta.layout}")
+    if meta.postprocess:
+        _check_in_graph_nms_outputs(meta, source, output_shapes)
+        return
     cls_shape, box_shape = output_shapes
     n = spec.num_anchors
     _compare(source, "class output shape", cls_shape, (1, n, len(meta.class_names)),
              f"{n} anchors and {len(meta.class_names)} class_names {meta.class_names}")
     _compare(source, "box output shape", box_shape, (1, n, 4), f"{n} anchors")
+
+
+def _check_in_graph_nms_outputs(meta: ModelMetadata, source: str, output_shapes: Sequence[Shape]) -> None:
+    """A graph ending in decoding + NMS: boxes [1, M, 4], classes [1, M], scores [1, M], count [1]."""
+    if len(output_shapes) != 4:
+        raise ModelLoadError(
+            f"{source}: metadata does not match the model graph: the metadata says the graph ends "
+            f"in {meta.postprocess.get('op', 'in-graph NMS')} (boxes, classes, scores, count) but "
+            f"the graph has {len(output_shapes)} outputs; re-export it with `edgedet convert --nms`")
+    m = meta.postprocess.get("max_detections")
+    because = f"in-graph NMS with max_detections {m}"
+    for what, shape, expected in (("box output shape", output_shapes[0], (1, m, 4)),
+                                  ("class output shape", output_shapes[1], (1, m)),
+                                  ("score output shape", output_shapes[2], (1, m))):
+        _compare(source, what, shape, expected, because)
 
 
 def _compare(source: str, what: str, actual: Shape, expected: Sequence[int], because: str) -> None:

@@ -59,6 +59,13 @@ class RawDetections:
     class_ids: np.ndarray  # [K] int64
 
 
+def boxes_on_content(boxes: np.ndarray, content_size: tuple[float, float]) -> np.ndarray:
+    """Mask of (x1, y1, x2, y2) input-pixel boxes that reach the frame's part of a top-left
+    letterbox (``content_size`` = its width, height); the others lie wholly in the padding."""
+    return ((boxes[:, 0] < content_size[0]) & (boxes[:, 1] < content_size[1])
+            & (boxes[:, 2] > 0) & (boxes[:, 3] > 0))
+
+
 class Postprocessor:
     """Turns ``cls_logits [N, C]`` and ``box_regression [N, 4]`` into detections.
 
@@ -106,8 +113,7 @@ class Postprocessor:
             codes = box_quant.dequantize(codes)
         boxes = decode_boxes(codes, self.anchors[anchor_idx])
         if content_size is not None:
-            on_frame = ((boxes[:, 0] < content_size[0]) & (boxes[:, 1] < content_size[1])
-                        & (boxes[:, 2] > 0) & (boxes[:, 3] > 0))
+            on_frame = boxes_on_content(boxes, content_size)
             if not on_frame.all():
                 boxes, scores, class_idx = boxes[on_frame], scores[on_frame], class_idx[on_frame]
         keep = batched_nms(boxes, scores, class_idx, self.iou_threshold, self.max_results)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import platform
 from pathlib import Path
 
 HELP = "measure latency (and mAP) of model files side by side"
@@ -34,16 +33,6 @@ def _split(text: str) -> list[str]:
     return [t.strip().lower() for t in text.split(",") if t.strip()]
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def run(args: argparse.Namespace) -> int:
     from edgedet.benchmarking.report import save_plot, to_json, to_markdown, to_table
     from edgedet.benchmarking.runner import BenchmarkPlan, run_benchmark
@@ -60,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         warmup=args.warmup, threads=args.threads, image=args.image,
     )
     rows = run_benchmark(plan)
+    from edgedet.benchmarking.machine import cpu_name
+
     print(f"CPU: {cpu_name()}; threads: {args.threads}; {args.runs} runs after {args.warmup} warm-up; "
           "stage columns are medians in ms")
     print(to_table(rows))

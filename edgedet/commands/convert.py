@@ -28,11 +28,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--verbose", action="store_true",
                    help="show the converter libraries' own output (default: written to OUT.log)")
+    p.add_argument("--nms", action="store_true",
+                   help="tflite only: end the graph in decoding + NMS (TFLite_Detection_PostProcess)"
+                        " with the metadata MediaPipe ObjectDetector / TFLite Task Library load; "
+                        "int8 files get a uint8 input")
+    p.add_argument("--nms-score-threshold", type=float,
+                   help="with --nms: lowest score the graph keeps (default 0.05)")
+    p.add_argument("--nms-iou-threshold", type=float,
+                   help="with --nms: IoU above which NMS drops a box (default 0.5)")
+    p.add_argument("--nms-max-detections", type=int,
+                   help="with --nms: most detections per image (default 100)")
 
 
 def _size_mb(path: Path) -> float:
     files = [path, path.with_suffix(".bin")] if path.suffix == ".xml" else [path]
     return sum(f.stat().st_size for f in files if f.exists()) / 1e6
+
+
+def _nms_options(args: argparse.Namespace):
+    """NmsOptions from --nms and its --nms-* settings (which need --nms); None without it."""
+    from edgedet.errors import InvalidInputError
+
+    given = {name: getattr(args, name) for name in
+             ("nms_score_threshold", "nms_iou_threshold", "nms_max_detections")
+             if getattr(args, name) is not None}
+    if not args.nms:
+        if given:
+            flags = ", ".join("--" + n.replace("_", "-") for n in given)
+            raise InvalidInputError(f"{flags} only apply to in-graph NMS: add --nms")
+        return None
+    from edgedet.converters.tflite_nms import NmsOptions
+
+    return NmsOptions(**{name[len("nms_"):]: value for name, value in given.items()})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,12 +76,14 @@ def run(args: argparse.Namespace) -> int:
         from edgedet.fileio import refuse_existing
 
         refuse_existing(args.json, args.force)
+    nms = _nms_options(args)
     start = time.perf_counter()
     out, report = convert_with_report(
         args.weights, args.target, args.out, precision=args.precision, calib=args.calib,
-        calib_size=args.calib_size, overwrite=args.force, report=not args.no_report,
+        calib_size=args.calib_size, overwrite=args.force, report=not args.no_report, nms=nms,
     )
-    print(f"wrote {out} ({_size_mb(Path(out)):.1f} MB, {args.target} {args.precision}) "
+    print(f"wrote {out} ({_size_mb(Path(out)):.1f} MB, {args.target} {args.precision}"
+          f"{', in-graph NMS' if nms else ''}) "
           f"in {time.perf_counter() - start:.1f} s")
     if report is not None:
         print(report.format())

@@ -62,7 +62,7 @@ class BatchedModelDetector:
         found = []
         for i, placement in enumerate(placements):
             found.append(detections_in_frame(self.postprocess, placement, self.class_names,
-                                             cls_logits[i], box_regression[i]))
+                                             (cls_logits[i], box_regression[i])))
         return found
 
 

@@ -88,14 +88,15 @@ class TfliteBackend(Backend):
         check_against_graph(self.metadata, str(path), list(self._input["shape"]),
                             [list(d["shape"]) for d in self._outputs])
 
-    def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def infer(self, tensor: np.ndarray) -> tuple[np.ndarray, ...]:
         """Raw outputs: int8 for a quantized file (``Detector`` filters scores on the int8
-        values and dequantizes only survivors), float otherwise."""
+        values and dequantizes only survivors), float otherwise. A file with in-graph NMS
+        (``metadata.postprocess``) gives its four outputs instead (boxes, classes, scores,
+        count)."""
         interpreter = self._interpreters.get()
         interpreter.set_tensor(self._input["index"], tensor)
         interpreter.invoke()
-        cls_logits, box_regression = (interpreter.get_tensor(d["index"])[0] for d in self._outputs)
-        return cls_logits, box_regression
+        return tuple(interpreter.get_tensor(d["index"])[0] for d in self._outputs)
 
     def info(self) -> dict:
         return {"backend": self.name, "threads": self.num_threads, "interpreter": self.package,

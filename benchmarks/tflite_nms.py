@@ -1,0 +1,192 @@
+"""In-graph NMS TFLite files: latency against the plain file, and MediaPipe beside edgedet.
+
+1. Single-thread latency through ai-edge-litert of the plain file and the `--nms` file
+   (interpreter ``invoke()`` only, and ``Detector.detect()`` end to end), interleaved runs.
+2. MediaPipe Tasks ObjectDetector's and edgedet's detections on the same image, fp32 and
+   int8, drawn side by side into one PNG (needs a Python with mediapipe: --mediapipe-python,
+   $EDGEDET_MEDIAPIPE_PYTHON or ./.venv-mediapipe).
+
+The model is either a checkpoint (--weights) or, by default, a D0 at 256 px whose heads are
+fitted in ~1 minute to a few BCCD training images (tests/finetuned_fixture.py's method;
+a real BCCD training run takes ~40 min here). Example:
+
+    python benchmarks/tflite_nms.py --data /work/shared/datasets/bccd --out /tmp/nms_bench
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fitted_bccd_checkpoint(data: str, out: Path, images: int, steps: int) -> tuple[Path, list[Path]]:
+    """A D0 256 checkpoint with heads fitted to the first ``images`` training images of
+    ``data``; returns it and the letterboxed 256x256 training images (PNG)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from finetuned_fixture import fit_heads
+
+    from edgedet.data.loader import load_dataset
+    from edgedet.runtimes.preprocess import letterbox
+
+    dataset = load_dataset(data, split="train")
+    samples, paths = [], []
+    folder = out / "fit_images"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, sample in enumerate(dataset.samples[:images]):
+        image, placement = letterbox(cv2.imread(str(sample.image_path)), 256)
+        boxes = sample.boxes * np.array([placement.scale_x, placement.scale_y] * 2, np.float32)
+        samples.append((image, boxes, sample.class_ids))
+        paths.append(folder / f"{i}.png")
+        cv2.imwrite(str(paths[-1]), image)
+    checkpoint = fit_heads(out / "d0_bccd_heads.pt", samples, dataset.class_names, dataset.name,
+                           steps=steps)
+    return checkpoint, paths
+
+
+def model_latency(path: Path, runs: int) -> list[float]:
+    """Milliseconds per ``invoke()`` of ``path`` (one thread), after two warm-up runs."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    interpreter.allocate_tensors()
+    detail = interpreter.get_input_details()[0]
+    rng = np.random.default_rng(0)
+    interpreter.set_tensor(detail["index"], rng.integers(0, 255, detail["shape"]).astype(detail["dtype"]))
+    times = []
+    for i in range(runs + 2):
+        t0 = time.perf_counter()
+        interpreter.invoke()
+        if i >= 2:
+            times.append((time.perf_counter() - t0) * 1e3)
+    return times
+
+
+def detect_latency(path: Path, frame: np.ndarray, runs: int) -> list[float]:
+    from edgedet import Detector
+
+    detector = Detector(path, score_threshold=0.3)
+    detector.detect(frame)
+    times = []
+    for _ in range(runs):
+        detector.detect(frame)
+        times.append(detector.timings["total_ms"])
+    return times
+
+
+def mediapipe_detections(python: str, model: Path, image: Path, score: float) -> list[dict]:
+    result = subprocess.run([python, str(ROOT / "tests" / "mediapipe_detect.py"), str(model),
+                             str(score), "100", str(image)], capture_output=True, text=True,
+                            timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"MediaPipe failed on {model}: {result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])["detections"][0]
+
+
+def draw(image: np.ndarray, boxes, labels, scores, title: str, scale: int = 3) -> np.ndarray:
+    """``image`` enlarged ``scale`` times with the boxes, labels and scores drawn on it."""
+    canvas = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    for box, label, score in zip(boxes, labels, scores):
+        x1, y1, x2, y2 = (int(round(v * scale)) for v in box)
+        cv2.rectangle(canvas, (x1, y1), (x2, y2), (0, 200, 0), 1)
+        cv2.putText(canvas, f"{label} {score:.2f}", (x1 + 2, max(10, y1 + 11)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 255), 1, cv2.LINE_AA)
+    bar = np.full((22, canvas.shape[1], 3), 255, np.uint8)
+    cv2.putText(bar, title, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    return np.vstack([bar, canvas])
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default="/work/shared/datasets/bccd")
+    p.add_argument("--weights", help="checkpoint to convert (default: heads fitted to --data)")
+    p.add_argument("--fit-images", type=int, default=6)
+    p.add_argument("--fit-steps", type=int, default=60)
+    p.add_argument("--runs", type=int, default=30, help="latency runs per file (0: skip)")
+    p.add_argument("--reuse", action="store_true",
+                   help="reuse the checkpoint and files already in --out")
+    p.add_argument("--score", type=float, default=0.3)
+    p.add_argument("--mediapipe-python", default=os.environ.get(
+        "EDGEDET_MEDIAPIPE_PYTHON", str(ROOT / ".venv-mediapipe" / "bin" / "python")))
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+
+    from edgedet.converters import convert
+    from edgedet.converters.tflite_nms import NmsOptions
+    from edgedet import Detector
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    if args.weights:
+        checkpoint, images = Path(args.weights), sorted(Path(args.data).rglob("*.jpg"))[:1]
+    elif args.reuse and (out / "d0_bccd_heads.pt").is_file():
+        checkpoint, images = out / "d0_bccd_heads.pt", sorted((out / "fit_images").glob("*.png"))
+    else:
+        checkpoint, images = fitted_bccd_checkpoint(args.data, out, args.fit_images, args.fit_steps)
+    print(f"model ready in {time.perf_counter() - t0:.0f} s: {checkpoint}")
+    files = {}
+    for precision in ("fp32", "int8"):
+        calib = images[0].parent if precision == "int8" else None
+        for nms in (False, True):
+            path = out / f"d0_{precision}{'_nms' if nms else ''}.tflite"
+            files[(precision, nms)] = path
+            if args.reuse and path.is_file():
+                continue
+            if path.exists():
+                path.unlink()
+            convert(checkpoint, "tflite", path, precision, calib=calib, report=False,
+                    nms=NmsOptions(score_threshold=0.1) if nms else None)
+
+    frame = cv2.imread(str(images[0]))
+    rows = []
+    latency: dict = {key: {"model": [], "detect": []} for key in files}
+    for _ in range(3 if args.runs else 0):  # interleaved rounds: load changes hit all alike
+        for key, path in files.items():
+            latency[key]["model"] += model_latency(path, args.runs // 3)
+            latency[key]["detect"] += detect_latency(path, frame, args.runs // 3)
+    for (precision, nms), times in latency.items() if args.runs else ():
+        rows.append({"file": files[(precision, nms)].name, "precision": precision, "nms_in_graph": nms,
+                     "invoke_ms_median": round(statistics.median(times["model"]), 2),
+                     "detect_ms_median": round(statistics.median(times["detect"]), 2),
+                     "runs": len(times["model"])})
+    print("| file | precision | NMS in graph | invoke() ms (median) | detect() ms (median) | runs |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['file']} | {r['precision']} | {r['nms_in_graph']} | {r['invoke_ms_median']} "
+              f"| {r['detect_ms_median']} | {r['runs']} |")
+
+    panels, side_by_side = [], {}
+    for precision in ("fp32", "int8"):
+        model = files[(precision, True)]
+        ours = Detector(model, score_threshold=args.score).detect(frame)
+        left = draw(frame, ours.boxes, [ours.class_names[c] for c in ours.class_ids], ours.scores,
+                    f"edgedet Detector, {precision}: {len(ours.scores)}")
+        theirs = mediapipe_detections(args.mediapipe_python, model, images[0], args.score)
+        right = draw(frame, [t["box"] for t in theirs], [t["label"] for t in theirs],
+                     [t["score"] for t in theirs], f"MediaPipe ObjectDetector, {precision}: {len(theirs)}")
+        panels.append(np.hstack([left, np.full((left.shape[0], 6, 3), 255, np.uint8), right]))
+        side_by_side[precision] = {
+            "edgedet": [{"box": [round(float(v), 1) for v in b], "label": ours.class_names[c],
+                         "score": round(float(s), 4)} for b, c, s in zip(ours.boxes, ours.class_ids, ours.scores)],
+            "mediapipe": [{**t, "score": round(t["score"], 4)} for t in theirs]}
+    cv2.imwrite(str(out / "side_by_side.png"), np.vstack(panels))
+    (out / "results.json").write_text(json.dumps({"latency": rows, "detections": side_by_side,
+                                                  "image": str(images[0]),
+                                                  "checkpoint": str(checkpoint)}, indent=1))
+    print(f"wrote {out / 'side_by_side.png'} and {out / 'results.json'} "
+          f"({time.perf_counter() - t0:.0f} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

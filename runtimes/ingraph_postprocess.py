@@ -1,0 +1,57 @@
+"""Outputs of a file whose graph ends in ``TFLite_Detection_PostProcess`` -> detections.
+
+Such a file has already decoded and suppressed (its score floor, IoU threshold and maximum
+count are baked in, see ``metadata.postprocess``); what is left is to drop padding rows,
+apply the caller's (higher) score threshold and class allow-list, and turn normalized
+(ymin, xmin, ymax, xmax) into (x1, y1, x2, y2) network-input pixels.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from edgedet.runtimes.postprocess import RawDetections, boxes_on_content
+
+
+class InGraphPostprocessor:
+    """Same role as :class:`~edgedet.runtimes.postprocess.Postprocessor`, for in-graph NMS."""
+
+    def __init__(self, input_size: int, baked: dict, score_threshold: float = 0.3,
+                 iou_threshold: float = 0.5, max_results: int = 100,
+                 class_ids: list[int] | None = None):
+        self.input_size = float(input_size)
+        self.score_threshold = float(score_threshold)
+        self.max_results = int(max_results)
+        self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
+        floor = float(baked.get("score_threshold", 0.0))
+        if self.score_threshold < floor:
+            warnings.warn(
+                f"score_threshold {score_threshold} is below the {floor} built into this model's "
+                "graph: detections scoring between the two are never reported", stacklevel=3)
+        baked_iou = baked.get("iou_threshold")
+        if baked_iou is not None and abs(float(baked_iou) - iou_threshold) > 1e-6:
+            warnings.warn(
+                f"iou_threshold {iou_threshold} is ignored: this model's graph runs NMS with "
+                f"IoU threshold {baked_iou} (convert again to change it)", stacklevel=3)
+
+    def __call__(self, boxes: np.ndarray, classes: np.ndarray, scores: np.ndarray,
+                 count: np.ndarray, content_size: tuple[float, float] | None = None) -> RawDetections:
+        """Detections from one image's four outputs (batch dimension removed).
+
+        ``content_size`` (width, height in input pixels): boxes entirely in the letterbox
+        padding beyond it are dropped, as :class:`Postprocessor` does.
+        """
+        n = int(np.asarray(count).reshape(-1)[0]) if np.size(count) else 0
+        n = max(0, min(n, scores.shape[0]))
+        scores = scores[:n].astype(np.float32)
+        class_ids = classes[:n].astype(np.int64)
+        xyxy = boxes[:n, [1, 0, 3, 2]].astype(np.float32) * np.float32(self.input_size)
+        keep = scores > self.score_threshold
+        if self.allowed is not None:
+            keep &= np.isin(class_ids, self.allowed)
+        if content_size is not None:
+            keep &= boxes_on_content(xyxy, content_size)
+        keep = np.flatnonzero(keep)[: self.max_results]  # rows come sorted by score
+        return RawDetections(boxes=xyxy[keep], scores=scores[keep],
+                             class_ids=class_ids[keep])
