@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from edgedet.configs import BACKBONE_SCALING
-from edgedet.model.efficientnet import _B0_STAGES, _FEATURE_STAGES, round_channels
+from edgedet.model.efficientnet import _B0_STAGES, StagedFeatures, round_channels
 from edgedet.model.layers import batch_norm
 from edgedet.model.variants import SameConv2d
 
@@ -68,36 +68,14 @@ def stage_repeats(backbone: str) -> list[int]:
             for index, (_, _, _, _, repeats) in enumerate(_B0_STAGES)]
 
 
-class EfficientNetLiteFeatures(nn.Module):
+class EfficientNetLiteFeatures(StagedFeatures):
     """EfficientNet-Lite trunk without its head; ``forward`` returns [P3, P4, P5]."""
 
     def __init__(self, backbone: str):
-        super().__init__()
         width, _ = BACKBONE_SCALING[backbone]
-        self.stem = conv_bn(3, STEM_CHANNELS, 3, 2)
-        stages = []
-        cin = STEM_CHANNELS
-        self.feature_channels: list[int] = []
-        for index, ((expand, kernel, stride, cout, _), repeats) in enumerate(
-                zip(_B0_STAGES, stage_repeats(backbone))):
-            cout = round_channels(cout, width)
-            blocks = []
-            for r in range(repeats):
-                blocks.append(LiteMBConv(cin, cout, expand, kernel, stride if r == 0 else 1))
-                cin = cout
-            stages.append(nn.Sequential(*blocks))
-            if index in _FEATURE_STAGES:
-                self.feature_channels.append(cout)
-        self.stages = nn.ModuleList(stages)
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = self.stem(x)
-        features = []
-        for index, stage in enumerate(self.stages):
-            x = stage(x)
-            if index in _FEATURE_STAGES:
-                features.append(x)
-        return features
+        plan = [(expand, kernel, stride, round_channels(cout, width), repeats)
+                for (expand, kernel, stride, cout, _), repeats in zip(_B0_STAGES, stage_repeats(backbone))]
+        super().__init__(conv_bn(3, STEM_CHANNELS, 3, 2), STEM_CHANNELS, plan, LiteMBConv)
 
 
 class EfficientNetLiteClassifier(nn.Module):
