@@ -77,7 +77,9 @@ def generate_anchors(spec: AnchorSpec) -> np.ndarray:
             shapes.append((wr, hr, scale))
     per_level = []
     for level, size in zip(range(spec.min_level, spec.max_level + 1), spec.feature_sizes()):
-        stride = 2**level
+        # The level's grid spans the whole input (google/automl): stride 2^level when the
+        # size divides evenly, e.g. 320 / 3 = 106.7 px for P7 at 320 (a 3x3 grid).
+        stride = spec.image_size / size
         centers = (np.arange(size, dtype=np.float64) + 0.5) * stride
         cy, cx = np.meshgrid(centers, centers, indexing="ij")
         base = spec.anchor_scale * stride

@@ -1,9 +1,14 @@
-"""Compound-scaling table for EfficientDet D0-D7: the single source of truth for model sizes.
+"""Compound-scaling table for EfficientDet D0-D7 and EfficientDet-Lite0-2: the single source
+of truth for model sizes.
 
 Numbers follow Table 1 of the EfficientDet paper (Tan et al., 2020) and the official configs:
 input 512 + 128*phi, BiFPN width 64*1.35^phi rounded as the reference implementation does,
-BiFPN depth 3 + phi (capped from D5), head depth 3 + floor(phi / 3). Everything else (model, trainer, converters,
-runtime) reads these records; no other module re-types a number from here.
+BiFPN depth 3 + phi (capped from D5), head depth 3 + floor(phi / 3). The Lite rows follow
+google/automl ``efficientdet/hparams_config.py`` (``efficientdet_lite_param_dict``): an
+EfficientNet-Lite backbone, ReLU6 everywhere, BiFPN fusion by plain sum, inputs 320/384/448,
+anchor scale 3.0 and inception-style normalization (mean 127, std 128). Everything else
+(model, trainer, converters, runtime) reads these records; no other module re-types a number
+from here.
 """
 from __future__ import annotations
 
@@ -20,6 +25,11 @@ BACKBONE_SCALING: dict[str, tuple[float, float]] = {
     "efficientnet_b4": (1.4, 1.8),
     "efficientnet_b5": (1.6, 2.2),
     "efficientnet_b6": (1.8, 2.6),
+    # EfficientNet-Lite (google/automl backbone/efficientnet_lite_builder.py): same width and
+    # depth multipliers as B0-B2, but stem, head and first/last stage repeats stay unscaled.
+    "efficientnet_lite0": (1.0, 1.0),
+    "efficientnet_lite1": (1.0, 1.1),
+    "efficientnet_lite2": (1.1, 1.2),
 }
 
 # Official BiFPN widths (64 * 1.35^phi, rounded by the authors) for phi 0..7.
@@ -34,9 +44,23 @@ MAX_LEVEL = 7
 NUM_SCALES = 3
 ASPECT_RATIOS = (0.5, 1.0, 2.0)  # width / height
 ANCHOR_SCALE = 4.0
+LITE_ANCHOR_SCALE = 3.0
+
+# Feature-fusion rules of a BiFPN node: the paper's fast normalized fusion, or plain sum (Lite).
+FUSION_FAST_NORMALIZED = "fast_normalized"
+FUSION_SUM = "sum"
+# Input normalization, applied inside the network graph: ImageNet statistics (D0-D7), or
+# inception-style (x - 127) / 128, which the EfficientNet-Lite ImageNet weights were trained with.
+NORMALIZATION_IMAGENET = "imagenet"
+NORMALIZATION_INCEPTION = "inception"
 
 # Models that train and export; larger ones build (for parameter counts) but are untested.
-SUPPORTED_FOR_TRAINING = ("d0", "d1", "d2")
+SUPPORTED_FOR_TRAINING = ("d0", "d1", "d2", "lite0", "lite1", "lite2")
+
+# Smallest input and the multiple every input size must be: P3-P5 are then whole; P6 and P7
+# round up (ceil(size / 2^level)), as google/automl's get_feat_sizes does.
+MIN_IMAGE_SIZE = 128
+IMAGE_SIZE_MULTIPLE = 32
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,15 @@ class ModelConfig:
     fpn_channels: int
     fpn_layers: int
     head_layers: int
+    activation: str = "silu"
+    fpn_fusion: str = FUSION_FAST_NORMALIZED
+    anchor_scale: float = ANCHOR_SCALE
+    normalization: str = NORMALIZATION_IMAGENET
+
+    @property
+    def is_lite(self) -> bool:
+        """True for the EfficientDet-Lite rows (EfficientNet-Lite backbone)."""
+        return self.backbone.startswith("efficientnet_lite")
 
     @property
     def num_anchors_per_location(self) -> int:
@@ -77,6 +110,25 @@ def _build_table() -> dict[str, ModelConfig]:
             fpn_layers=_BIFPN_LAYERS[phi],
             head_layers=3 + phi // 3,
         )
+    # EfficientDet-Lite0-2: BiFPN width/depth and head depth as D0-D2, smaller inputs.
+    for phi, size in enumerate((320, 384, 448)):
+        backbone = f"efficientnet_lite{phi}"
+        width, depth = BACKBONE_SCALING[backbone]
+        table[f"lite{phi}"] = ModelConfig(
+            name=f"lite{phi}",
+            phi=phi,
+            input_size=size,
+            backbone=backbone,
+            width_mult=width,
+            depth_mult=depth,
+            fpn_channels=_BIFPN_WIDTHS[phi],
+            fpn_layers=_BIFPN_LAYERS[phi],
+            head_layers=3 + phi // 3,
+            activation="relu6",
+            fpn_fusion=FUSION_SUM,
+            anchor_scale=LITE_ANCHOR_SCALE,
+            normalization=NORMALIZATION_INCEPTION,
+        )
     return table
 
 
@@ -84,7 +136,8 @@ MODEL_CONFIGS: dict[str, ModelConfig] = _build_table()
 
 
 def get_config(name: str) -> ModelConfig:
-    """Return the scaling record for a model name such as ``"d0"`` (case-insensitive)."""
+    """Return the scaling record for a model name such as ``"d0"`` or ``"lite0"``
+    (case-insensitive)."""
     key = str(name).strip().lower()
     if key not in MODEL_CONFIGS:
         raise InvalidInputError(
@@ -94,7 +147,15 @@ def get_config(name: str) -> ModelConfig:
 
 
 def check_image_size(size: int) -> int:
-    """Validate an input size: a positive multiple of 128 (so every level P3-P7 is whole)."""
-    if not isinstance(size, int) or size < 128 or size % 128:
-        raise InvalidInputError(f"image size must be a positive multiple of 128, got {size!r}")
+    """Validate an input size: a multiple of 32, at least 128.
+
+    P3-P5 are then exact divisions; P6 and P7 have ceil(size / 2^level) cells (320 gives
+    5 and 3), as in google/automl. Multiples of 128 give exactly the grids they always had.
+    """
+    if (not isinstance(size, int) or isinstance(size, bool) or size < MIN_IMAGE_SIZE
+            or size % IMAGE_SIZE_MULTIPLE):
+        raise InvalidInputError(
+            f"image size must be a multiple of {IMAGE_SIZE_MULTIPLE} and at least "
+            f"{MIN_IMAGE_SIZE}, got {size!r}"
+        )
     return size

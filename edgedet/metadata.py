@@ -25,6 +25,18 @@ NMS_FORMAT_VERSION = 2
 # happens inside the network graph, so runtimes feed raw pixels.
 PIXEL_MEAN = (123.675, 116.28, 103.53)
 PIXEL_STD = (58.395, 57.12, 57.375)
+# Inception-style statistics of the EfficientNet-Lite ImageNet weights (EfficientDet-Lite).
+INCEPTION_MEAN = (127.0, 127.0, 127.0)
+INCEPTION_STD = (128.0, 128.0, 128.0)
+_NORMALIZATION_STATS = {
+    configs.NORMALIZATION_IMAGENET: (PIXEL_MEAN, PIXEL_STD),
+    configs.NORMALIZATION_INCEPTION: (INCEPTION_MEAN, INCEPTION_STD),
+}
+
+
+def pixel_stats(config: configs.ModelConfig) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(mean, std) of 0-255 RGB pixels that ``config``'s network normalizes with in its graph."""
+    return _NORMALIZATION_STATS[config.normalization]
 
 
 @dataclass
@@ -143,12 +155,16 @@ def make_metadata(
     """
     cfg = configs.get_config(model)
     size = configs.check_image_size(input_size or cfg.input_size)
+    mean, std = pixel_stats(cfg)
     return ModelMetadata(
         model=cfg.name,
         phi=cfg.phi,
         input_size=size,
         class_names=list(class_names),
-        anchors=AnchorSpec(image_size=size, aspect_multipliers=aspect_multipliers).to_dict(),
+        anchors=AnchorSpec(image_size=size, anchor_scale=cfg.anchor_scale,
+                           aspect_multipliers=aspect_multipliers).to_dict(),
+        mean=mean,
+        std=std,
         dataset=dataset,
         variant=(variant or ModelVariant()).to_dict(),
     )

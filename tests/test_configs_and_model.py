@@ -72,6 +72,6 @@ def test_unknown_model_name_lists_valid_ones():
 
 
 @pytest.mark.parametrize("bad", [0, 100, 300, 129])
-def test_image_size_must_be_multiple_of_128(bad):
-    with pytest.raises(InvalidInputError, match="multiple of 128"):
+def test_image_size_must_be_multiple_of_32(bad):
+    with pytest.raises(InvalidInputError, match="multiple of 32"):
         configs.check_image_size(bad)

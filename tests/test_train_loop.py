@@ -88,7 +88,7 @@ def test_resume_refuses_another_model_or_class_list(shapes, tmp_path):
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"imgsz": 200}, "multiple of 128, got 200"),
+    ({"imgsz": 200}, "multiple of 32 and at least 128, got 200"),
     ({"model": "d5"}, "training supports d0, d1, d2"),
     ({"batch": 0}, "batch must be an integer >= 1"),
     ({"scale_min": 2.0, "scale_max": 1.0}, "scale range"),
@@ -132,4 +132,4 @@ def test_train_command_end_to_end(shapes, tmp_path, capsys):
     assert row[0] == "1" and row[5] != ""  # validation ran: val_map present
     assert read_checkpoint(out / "best.pt")["epoch"] == 1
     assert main(args[:3] + ["--imgsz", "200"] + args[5:]) == 2
-    assert "multiple of 128, got 200" in capsys.readouterr().err
+    assert "multiple of 32 and at least 128, got 200" in capsys.readouterr().err

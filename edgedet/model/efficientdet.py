@@ -1,4 +1,5 @@
-"""EfficientDet: normalization -> EfficientNet -> BiFPN -> class/box heads.
+"""EfficientDet (and EfficientDet-Lite): normalization -> EfficientNet(-Lite) -> BiFPN ->
+class/box heads.
 
 The module ends at the raw head outputs so it traces cleanly to every format; target
 assignment, loss, decoding and NMS live outside it.
@@ -11,9 +12,10 @@ import torch
 from torch import nn
 
 from edgedet import configs
-from edgedet.metadata import PIXEL_MEAN, PIXEL_STD
+from edgedet.metadata import pixel_stats
 from edgedet.model.bifpn import NUM_LEVELS, BiFPN
 from edgedet.model.efficientnet import EfficientNetFeatures
+from edgedet.model.efficientnet_lite import EfficientNetLiteFeatures
 from edgedet.model.heads import box_head, class_head
 from edgedet.variant import ModelVariant
 
@@ -26,13 +28,17 @@ class EfficientDet(nn.Module):
         super().__init__()
         self.config = config
         self.num_classes = num_classes
-        self.register_buffer("pixel_mean", torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("pixel_inv_std", 1.0 / torch.tensor(PIXEL_STD).view(1, 3, 1, 1))
-        self.backbone = EfficientNetFeatures(config.backbone)
-        self.fpn = BiFPN(self.backbone.feature_channels, config.fpn_channels, config.fpn_layers)
+        mean, std = pixel_stats(config)
+        self.register_buffer("pixel_mean", torch.tensor(mean).view(1, 3, 1, 1))
+        self.register_buffer("pixel_inv_std", 1.0 / torch.tensor(std).view(1, 3, 1, 1))
+        features = EfficientNetLiteFeatures if config.is_lite else EfficientNetFeatures
+        self.backbone = features(config.backbone)
+        self.fpn = BiFPN(self.backbone.feature_channels, config.fpn_channels, config.fpn_layers,
+                         config.activation, config.fpn_fusion)
         anchors = config.num_anchors_per_location
-        self.class_net = class_head(config.fpn_channels, config.head_layers, NUM_LEVELS, anchors, num_classes)
-        self.box_net = box_head(config.fpn_channels, config.head_layers, NUM_LEVELS, anchors)
+        act = config.activation
+        self.class_net = class_head(config.fpn_channels, config.head_layers, NUM_LEVELS, anchors, num_classes, act)
+        self.box_net = box_head(config.fpn_channels, config.head_layers, NUM_LEVELS, anchors, act)
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = (images - self.pixel_mean) * self.pixel_inv_std
@@ -41,8 +47,8 @@ class EfficientDet(nn.Module):
 
 
 def build_model(name: str, num_classes: int, variant: Optional[ModelVariant] = None) -> EfficientDet:
-    """Build a randomly initialized EfficientDet by name (``"d0"``..``"d7"``); ``variant``
-    (padding, backbone BN eps; see :mod:`edgedet.variant`) defaults to edgedet's own."""
+    """Build a randomly initialized EfficientDet by name (``"d0"``..``"d7"``, ``"lite0"``..``"lite2"``);
+    ``variant`` (padding, backbone BN eps; see :mod:`edgedet.variant`) defaults to edgedet's own."""
     from edgedet.errors import InvalidInputError
 
     if not isinstance(num_classes, int) or num_classes < 1:

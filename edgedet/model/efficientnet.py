@@ -51,22 +51,24 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-class EfficientNetFeatures(nn.Module):
-    """EfficientNet trunk without its classifier head; ``forward`` returns [P3, P4, P5]."""
+class StagedFeatures(nn.Module):
+    """A stem, then stages of inverted-bottleneck blocks; ``forward`` returns [P3, P4, P5].
 
-    def __init__(self, backbone: str):
+    ``stage_plan`` rows are (expand, kernel, stride, out channels, blocks) after scaling;
+    ``block(cin, cout, expand, kernel, stride)`` builds one block.
+    """
+
+    def __init__(self, stem: nn.Module, stem_channels: int,
+                 stage_plan: list[tuple[int, int, int, int, int]], block) -> None:
         super().__init__()
-        width, depth = BACKBONE_SCALING[backbone]
-        stem = round_channels(_STEM_CHANNELS, width)
-        self.stem = ConvBnAct(3, stem, 3, 2)
+        self.stem = stem
         stages = []
-        cin = stem
+        cin = stem_channels
         self.feature_channels: list[int] = []
-        for index, (expand, kernel, stride, cout, repeats) in enumerate(_B0_STAGES):
-            cout = round_channels(cout, width)
+        for index, (expand, kernel, stride, cout, repeats) in enumerate(stage_plan):
             blocks = []
-            for r in range(int(math.ceil(repeats * depth))):
-                blocks.append(MBConv(cin, cout, expand, kernel, stride if r == 0 else 1))
+            for r in range(repeats):
+                blocks.append(block(cin, cout, expand, kernel, stride if r == 0 else 1))
                 cin = cout
             stages.append(nn.Sequential(*blocks))
             if index in _FEATURE_STAGES:
@@ -81,6 +83,17 @@ class EfficientNetFeatures(nn.Module):
             if index in _FEATURE_STAGES:
                 features.append(x)
         return features
+
+
+class EfficientNetFeatures(StagedFeatures):
+    """EfficientNet trunk without its classifier head; ``forward`` returns [P3, P4, P5]."""
+
+    def __init__(self, backbone: str):
+        width, depth = BACKBONE_SCALING[backbone]
+        stem = round_channels(_STEM_CHANNELS, width)
+        plan = [(expand, kernel, stride, round_channels(cout, width), int(math.ceil(repeats * depth)))
+                for expand, kernel, stride, cout, repeats in _B0_STAGES]
+        super().__init__(ConvBnAct(3, stem, 3, 2), stem, plan, MBConv)
 
 
 __all__ = ["EfficientNetFeatures", "round_channels", "batch_norm"]

@@ -5,9 +5,8 @@ import math
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from edgedet.model.layers import SeparableConv, batch_norm
+from edgedet.model.layers import SeparableConv, activation_fn, batch_norm
 
 # Focal-loss prior: initial foreground probability of every class logit.
 CLASS_PRIOR = 0.01
@@ -20,9 +19,10 @@ class Head(nn.Module):
     """
 
     def __init__(self, channels: int, num_layers: int, num_levels: int, anchors: int,
-                 outputs_per_anchor: int, bias_init: float = 0.0):
+                 outputs_per_anchor: int, bias_init: float = 0.0, activation: str = "silu"):
         super().__init__()
         self.outputs_per_anchor = outputs_per_anchor
+        self.act = activation_fn(activation)
         self.convs = nn.ModuleList(SeparableConv(channels, channels, bias=True) for _ in range(num_layers))
         self.norms = nn.ModuleList(
             nn.ModuleList(batch_norm(channels) for _ in range(num_layers)) for _ in range(num_levels)
@@ -53,17 +53,20 @@ class Head(nn.Module):
         for level, x in enumerate(features):
             for conv, norm in self._level_layers(level):
                 x = conv(x)
-                x = F.silu(norm(x) if norm is not None else x)
+                x = self.act(norm(x) if norm is not None else x)
             y = self.predict(x)
             b = y.shape[0]
             outputs.append(y.permute(0, 2, 3, 1).reshape(b, -1, self.outputs_per_anchor))
         return torch.cat(outputs, dim=1)
 
 
-def class_head(channels: int, num_layers: int, num_levels: int, anchors: int, num_classes: int) -> Head:
+def class_head(channels: int, num_layers: int, num_levels: int, anchors: int, num_classes: int,
+               activation: str = "silu") -> Head:
     prior_logit = -math.log((1 - CLASS_PRIOR) / CLASS_PRIOR)
-    return Head(channels, num_layers, num_levels, anchors, num_classes, bias_init=prior_logit)
+    return Head(channels, num_layers, num_levels, anchors, num_classes, bias_init=prior_logit,
+                activation=activation)
 
 
-def box_head(channels: int, num_layers: int, num_levels: int, anchors: int) -> Head:
-    return Head(channels, num_layers, num_levels, anchors, 4)
+def box_head(channels: int, num_layers: int, num_levels: int, anchors: int,
+             activation: str = "silu") -> Head:
+    return Head(channels, num_layers, num_levels, anchors, 4, activation=activation)

