@@ -19,9 +19,11 @@ class QuickstartOptions:
     """Sizes chosen so the whole run takes minutes on a 2-core CPU.
 
     The model is EfficientDet-Lite0 with its EfficientNet-Lite0 ImageNet backbone
-    (``pretrained_backbone="auto"``: the ``lite-weights`` extra; None trains from scratch):
-    measured on the 240-image set at 192 px (1 thread): val mAP@.5 0.08 after 4 epochs at
-    lr 0.05; 0.30 after 10 epochs at lr 0.08, where the same run from scratch stays far lower.
+    (``pretrained_backbone="auto"``: the ``lite-weights`` extra; None trains from scratch),
+    kept frozen (``freeze_backbone``) so that only the BiFPN and heads train. Measured on the
+    240-image set at 192 px, lr 0.08: the whole net from the pretrained backbone reached val
+    mAP@.5 0.35 after 10 epochs (0.018 from scratch); with the backbone frozen, steps take half
+    the time and the same data gave 0.77 after 10 epochs and 0.82 after 13.
     ``calib_size`` images calibrate each int8 file.
     """
 
@@ -29,7 +31,8 @@ class QuickstartOptions:
     images: int = 240
     model: str = "lite0"
     pretrained_backbone: Optional[str] = "auto"
-    epochs: int = 10
+    freeze_backbone: bool = True  # only with a pretrained backbone
+    epochs: int = 25
     batch: int = 8
     imgsz: int = 192
     # A higher peak rate than the batch-scaled default and milder scale jitter than the
@@ -71,7 +74,9 @@ def run_quickstart(opts: QuickstartOptions) -> dict[str, Path]:
         generate_dataset(data_dir, opts.images, format="coco", seed=opts.seed)
     print(f"    done in {time.perf_counter() - t:.0f} s")
 
-    start_from = "an ImageNet backbone" if opts.pretrained_backbone else "scratch"
+    start_from = "scratch"
+    if opts.pretrained_backbone:
+        start_from = "a frozen ImageNet backbone" if opts.freeze_backbone else "an ImageNet backbone"
     t = _step(2, f"training {opts.model} from {start_from} at {opts.imgsz}px for {opts.epochs} "
                  "epochs (resumes if interrupted)")
     resume = (run_dir / "last.pt").exists()
@@ -79,7 +84,8 @@ def run_quickstart(opts: QuickstartOptions) -> dict[str, Path]:
                  epochs=opts.epochs, batch=opts.batch, out=str(run_dir), resume=resume,
                  exist_ok=True, seed=opts.seed, workers=opts.workers, lr=opts.lr,
                  scale_min=opts.scale[0], scale_max=opts.scale[1],
-                 pretrained_backbone=opts.pretrained_backbone, threads=opts.threads)
+                 pretrained_backbone=opts.pretrained_backbone, threads=opts.threads,
+                 freeze_backbone=bool(opts.pretrained_backbone) and opts.freeze_backbone)
     print(f"    {best} in {time.perf_counter() - t:.0f} s")
 
     t = _step(3, f"converting to {', '.join(opts.formats)} x {', '.join(opts.precisions)}, "

@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=d.model, help=f"model to train (default {d.model})")
     p.add_argument("--no-pretrained", action="store_true",
                    help="train from scratch instead of from the ImageNet backbone (lite-weights extra)")
+    p.add_argument("--train-backbone", action="store_true",
+                   help="also train the pretrained backbone (default: frozen; only BiFPN and heads train)")
     p.add_argument("--epochs", type=int, default=d.epochs, help=f"training epochs (default {d.epochs})")
     p.add_argument("--batch", type=int, default=d.batch, help=f"batch size (default {d.batch})")
     p.add_argument("--imgsz", type=int, default=d.imgsz, help=f"input size (default {d.imgsz})")
@@ -42,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     opts = QuickstartOptions(
         out=args.out, images=args.images, model=args.model,
-        pretrained_backbone="auto" if pretrained else None, epochs=args.epochs, batch=args.batch,
+        pretrained_backbone="auto" if pretrained else None, freeze_backbone=not args.train_backbone,
+        epochs=args.epochs, batch=args.batch,
         imgsz=args.imgsz, formats=[f.strip() for f in args.formats.split(",") if f.strip()],
         precisions=[p.strip() for p in args.precisions.split(",") if p.strip()],
         runs=args.runs, seed=args.seed, threads=args.threads,
