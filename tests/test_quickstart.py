@@ -24,4 +24,5 @@ def test_quickstart_runs_end_to_end_at_toy_size(tmp_path, capsys):
     sample = cv2.imread(str(paths["sample"]))
     assert sample is not None and sample.shape[2] == 3
     out = capsys.readouterr().out
-    assert "training lite0 from an ImageNet backbone at 128px for 1 epochs" in out
+    assert "training lite0 from a frozen ImageNet backbone at 128px for 1 epochs" in out
+    assert "backbone frozen" in out
