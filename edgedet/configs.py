@@ -12,7 +12,7 @@ from here.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from edgedet.errors import InvalidInputError
 
@@ -110,24 +110,14 @@ def _build_table() -> dict[str, ModelConfig]:
             fpn_layers=_BIFPN_LAYERS[phi],
             head_layers=3 + phi // 3,
         )
-    # EfficientDet-Lite0-2: BiFPN width/depth and head depth as D0-D2, smaller inputs.
+    # EfficientDet-Lite0-2: BiFPN width/depth and head depth of D0-D2, smaller inputs.
     for phi, size in enumerate((320, 384, 448)):
         backbone = f"efficientnet_lite{phi}"
         width, depth = BACKBONE_SCALING[backbone]
-        table[f"lite{phi}"] = ModelConfig(
-            name=f"lite{phi}",
-            phi=phi,
-            input_size=size,
-            backbone=backbone,
-            width_mult=width,
-            depth_mult=depth,
-            fpn_channels=_BIFPN_WIDTHS[phi],
-            fpn_layers=_BIFPN_LAYERS[phi],
-            head_layers=3 + phi // 3,
-            activation="relu6",
-            fpn_fusion=FUSION_SUM,
-            anchor_scale=LITE_ANCHOR_SCALE,
-            normalization=NORMALIZATION_INCEPTION,
+        table[f"lite{phi}"] = replace(
+            table[f"d{phi}"], name=f"lite{phi}", input_size=size, backbone=backbone,
+            width_mult=width, depth_mult=depth, activation="relu6", fpn_fusion=FUSION_SUM,
+            anchor_scale=LITE_ANCHOR_SCALE, normalization=NORMALIZATION_INCEPTION,
         )
     return table
 
