@@ -64,3 +64,26 @@ def shared_cache(tmp_path_factory, checkpoint: Path) -> ConvertedCache:
         calib = write_calibration_folder(tmp_path_factory.mktemp("calib"))
         _shared[checkpoint] = ConvertedCache(checkpoint, calib, tmp_path_factory.mktemp("converted"))
     return _shared[checkpoint]
+
+
+def reference_on_calibration(cache: ConvertedCache) -> tuple[list, list]:
+    """The cache's calibration images and the PyTorch model's outputs on them."""
+    from edgedet.checkpoint import load_checkpoint
+    from edgedet.converters.calibration import load_calibration_images
+    from edgedet.converters.parity import reference_outputs
+
+    model, meta = load_checkpoint(cache.checkpoint)
+    images = load_calibration_images(cache.calib, meta.input_size)
+    return images, reference_outputs(model, images)
+
+
+def run_backend(path: Path, images: list, **options) -> list:
+    """Float (class logits, boxes) of a converted file on each RGB canvas, one thread."""
+    from edgedet.runtimes.backends import open_backend
+    from edgedet.runtimes.preprocess import Preprocessor
+
+    backend = open_backend(path, num_threads=1, **options)
+    meta = backend.metadata
+    prep = Preprocessor(meta.input_size, meta.layout, input_dtype=backend.input_dtype,
+                        quantization=meta.input_quantization)
+    return [backend.infer_float(prep(image, rgb=True)[0]) for image in images]

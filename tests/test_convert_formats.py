@@ -6,14 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from convert_fixtures import ALL_FORMATS, shared_cache
+from convert_fixtures import ALL_FORMATS, reference_on_calibration, run_backend, shared_cache
 from edgedet import Detector
 from edgedet.checkpoint import load_checkpoint
-from edgedet.converters.calibration import load_calibration_images
-from edgedet.converters.parity import reference_outputs, sqnr_db
+from edgedet.converters.parity import sqnr_db
 from edgedet.metadata import ModelMetadata
 from edgedet.runtimes.backends import open_backend
-from edgedet.runtimes.preprocess import Preprocessor
 
 FP32_TOLERANCE = 1e-3
 INT8_MIN_SQNR_DB = 20.0
@@ -27,17 +25,8 @@ def cache(tmp_path_factory, small_checkpoint):
 @pytest.fixture(scope="module")
 def reference(cache):
     """PyTorch outputs on the calibration images, and the images themselves."""
-    model, meta = load_checkpoint(cache.checkpoint)
-    images = load_calibration_images(cache.calib, meta.input_size)
-    return images, reference_outputs(model, images)
+    return reference_on_calibration(cache)
 
-
-def _run_backend(path, images, **options):
-    backend = open_backend(path, num_threads=1, **options)
-    meta = backend.metadata
-    prep = Preprocessor(meta.input_size, meta.layout, input_dtype=backend.input_dtype,
-                        quantization=meta.input_quantization)
-    return [backend.infer_float(prep(image, rgb=True)[0]) for image in images]
 
 
 @pytest.mark.parametrize("target, precision", ALL_FORMATS)
@@ -57,7 +46,7 @@ def test_converts_and_detector_returns_detections(cache, target, precision):
 def test_fp32_matches_pytorch(cache, reference, target):
     images, ref = reference
     options = {"inference_precision": "f32"} if target == "openvino" else {}
-    got = _run_backend(cache.get(target, "fp32"), images, **options)
+    got = run_backend(cache.get(target, "fp32"), images, **options)
     for (ref_cls, ref_box), (cls_logits, boxes) in zip(ref, got):
         assert cls_logits.shape == ref_cls.shape and boxes.shape == ref_box.shape
         assert np.abs(cls_logits - ref_cls).max() < FP32_TOLERANCE
@@ -67,7 +56,7 @@ def test_fp32_matches_pytorch(cache, reference, target):
 @pytest.mark.parametrize("target", ["onnx", "openvino", "tflite"])
 def test_int8_reaches_20db_on_calibration_images(cache, reference, target):
     images, ref = reference
-    got = _run_backend(cache.get(target, "int8"), images)
+    got = run_backend(cache.get(target, "int8"), images)
     for i in (0, 1):
         value = sqnr_db(np.stack([r[i] for r in ref]), np.stack([g[i] for g in got]))
         assert value >= INT8_MIN_SQNR_DB, f"{target} int8 output {i}: {value:.1f} dB"
@@ -75,7 +64,7 @@ def test_int8_reaches_20db_on_calibration_images(cache, reference, target):
 
 def test_openvino_fp16_is_close(cache, reference):
     images, ref = reference
-    got = _run_backend(cache.get("openvino", "fp16"), images, inference_precision="f32")
+    got = run_backend(cache.get("openvino", "fp16"), images, inference_precision="f32")
     assert sqnr_db(np.stack([r[0] for r in ref]), np.stack([g[0] for g in got])) > 40
 
 
@@ -94,7 +83,7 @@ def test_parity_report_agrees_with_independent_measurement(cache, reference):
     images, ref = reference
     cache.get("onnx", "int8")
     report = cache.reports[("onnx", "int8")]
-    got = _run_backend(cache.files[("onnx", "int8")], images)
+    got = run_backend(cache.files[("onnx", "int8")], images)
     expected = sqnr_db(np.stack([r[0] for r in ref]), np.stack([g[0] for g in got]))
     assert report.images == len(images) and report.image_source == "calibration"
     assert report.cls_sqnr_db == pytest.approx(expected, abs=0.01)

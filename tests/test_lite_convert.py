@@ -4,13 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convert_fixtures import shared_cache
+from convert_fixtures import reference_on_calibration, run_backend, shared_cache
 from edgedet import Detector
 from edgedet.checkpoint import load_checkpoint
-from edgedet.converters.calibration import load_calibration_images
-from edgedet.converters.parity import reference_outputs, sqnr_db
+from edgedet.converters.parity import sqnr_db
 from edgedet.runtimes.backends import open_backend
-from edgedet.runtimes.preprocess import Preprocessor
 
 LITE_SIZE = 160
 FORMATS = [("onnx", "fp32"), ("onnx", "int8"), ("openvino", "fp32"), ("openvino", "int8"),
@@ -33,17 +31,8 @@ def cache(tmp_path_factory, lite_checkpoint):
 
 @pytest.fixture(scope="module")
 def reference(cache):
-    model, meta = load_checkpoint(cache.checkpoint)
-    images = load_calibration_images(cache.calib, meta.input_size)
-    return images, reference_outputs(model, images)
+    return reference_on_calibration(cache)
 
-
-def _run_backend(path, images, **options):
-    backend = open_backend(path, num_threads=1, **options)
-    meta = backend.metadata
-    prep = Preprocessor(meta.input_size, meta.layout, input_dtype=backend.input_dtype,
-                        quantization=meta.input_quantization)
-    return [backend.infer_float(prep(image, rgb=True)[0]) for image in images]
 
 
 @pytest.mark.parametrize("target, precision", FORMATS)
@@ -63,10 +52,10 @@ def test_lite_converts_keeps_metadata_and_detects(cache, lite_checkpoint, target
 def test_lite_fp32_matches_pytorch_and_int8_stays_close(cache, reference, target):
     images, ref = reference
     options = {"inference_precision": "f32"} if target == "openvino" else {}
-    for (ref_cls, ref_box), (cls_logits, boxes) in zip(ref, _run_backend(cache.get(target, "fp32"),
+    for (ref_cls, ref_box), (cls_logits, boxes) in zip(ref, run_backend(cache.get(target, "fp32"),
                                                                           images, **options)):
         assert np.abs(cls_logits - ref_cls).max() < 1e-3 and np.abs(boxes - ref_box).max() < 1e-3
-    got = _run_backend(cache.get(target, "int8"), images)
+    got = run_backend(cache.get(target, "int8"), images)
     for i in (0, 1):
         value = sqnr_db(np.stack([r[i] for r in ref]), np.stack([g[i] for g in got]))
         assert value >= 20.0, f"{target} int8 output {i}: {value:.1f} dB"
