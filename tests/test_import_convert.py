@@ -8,13 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convert_fixtures import SUFFIX, write_calibration_folder
+from convert_fixtures import SUFFIX, run_backend, write_calibration_folder
 from edgedet.checkpoint import load_checkpoint
 from edgedet.converters import convert
 from edgedet.converters.calibration import load_calibration_images
 from edgedet.converters.parity import reference_outputs, sqnr_db
 from edgedet.runtimes.backends import open_backend
-from edgedet.runtimes.preprocess import Preprocessor
 from effdet_fixtures import require_effdet_dir
 
 FP32_TOLERANCE = 1e-3
@@ -37,12 +36,9 @@ def imported(tmp_path_factory):
 
 
 def _outputs(path, images, **options):
-    backend = open_backend(path, num_threads=1, **options)
-    meta = backend.metadata
-    prep = Preprocessor(meta.input_size, meta.layout, input_dtype=backend.input_dtype,
-                        quantization=meta.input_quantization)
-    assert meta.model_variant.padding == "tf_same"  # the record travels with the file
-    return [backend.infer_float(prep(image, rgb=True)[0]) for image in images]
+    # the variant record travels with the file
+    assert open_backend(path, **options).metadata.model_variant.padding == "tf_same"
+    return run_backend(path, images, **options)
 
 
 @pytest.mark.parametrize("target", ["onnx", "openvino", "tflite"])
