@@ -67,8 +67,8 @@ class Detections:
     def to_json(self) -> str:
         return json.dumps(self.to_list())
 
-    def draw(self, image: np.ndarray, thickness: int = 2) -> np.ndarray:
-        """Return a copy of ``image`` (BGR uint8) with boxes, labels and scores drawn."""
+    def draw(self, image: np.ndarray, thickness: int = 2, scores: bool = True) -> np.ndarray:
+        """Return a copy of ``image`` (BGR uint8) with boxes, labels and (``scores``) scores drawn."""
         import cv2
 
         canvas = image.copy()
@@ -78,7 +78,7 @@ class Detections:
             color = _color(det.class_id)
             x1, y1, x2, y2 = (int(round(v)) for v in det.box)
             cv2.rectangle(canvas, (x1, y1), (x2, y2), color, thickness)
-            text = f"{det.label} {det.score:.2f}"
+            text = f"{det.label} {det.score:.2f}" if scores else det.label
             (tw, th), base = cv2.getTextSize(text, font, scale, 1)
             ty = max(y1, th + base)
             cv2.rectangle(canvas, (x1, ty - th - base), (x1 + tw, ty), color, -1)

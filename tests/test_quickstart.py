@@ -26,3 +26,4 @@ def test_quickstart_runs_end_to_end_at_toy_size(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "training lite0 from a frozen ImageNet backbone at 128px for 1 epochs" in out
     assert "backbone frozen" in out
+    assert "objects found with the right label" in out and "val images" in out
