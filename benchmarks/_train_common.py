@@ -43,18 +43,23 @@ def training_parser(doc: str, imgsz: int, epochs: int, out: str) -> argparse.Arg
     p.add_argument("--lr", type=float, default=0.08)
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads; 1 is fastest on a busy machine")
+    p.add_argument("--workers", type=int, default=1, help="data-loading processes")
+    p.add_argument("--model", default="d0", help="d0-d2 or lite0-lite2")
+    p.add_argument("--pretrained-backbone", action="store_true",
+                   help="start a Lite model from its ImageNet backbone (lite-weights extra)")
     p.add_argument("--out", default=out)
     return p
 
 
 def train_and_eval(data: str, fmt: str, args: argparse.Namespace, train_dir: Path) -> None:
-    """Train D0 with the benchmark recipe (scale jitter 0.5-1.5), evaluate best.pt on val."""
+    """Train ``args.model`` with the benchmark recipe (scale jitter 0.5-1.5), evaluate best.pt
+    on val."""
     seconds = run(EDGEDET + [
-        "train", "--data", data, "--format", fmt, "--model", "d0", "--imgsz", str(args.imgsz),
+        "train", "--data", data, "--format", fmt, "--model", args.model, "--imgsz", str(args.imgsz),
         "--epochs", str(args.epochs), "--batch", str(args.batch), "--lr", str(args.lr),
-        "--scale", "0.5", "1.5", "--workers", "1", "--threads", str(args.threads),
+        "--scale", "0.5", "1.5", "--workers", str(args.workers), "--threads", str(args.threads),
         "--out", str(train_dir), "--force",
-    ])
+    ] + (["--pretrained-backbone"] if args.pretrained_backbone else []))
     run(EDGEDET + ["eval", "--model", str(train_dir / "best.pt"), "--data", data, "--format", fmt,
                    "--split", "val", "--threads", str(args.threads), "--no-progress"])
     summarize_run(train_dir, seconds)

@@ -1,6 +1,7 @@
-"""Benchmark: train D0 on BCCD (train split), evaluate on val; per-class AP, time, images/s.
+"""Benchmark: train D0 (or --model) on BCCD (train split), evaluate on val; per-class AP, time, images/s.
 
-    python benchmarks/train_bccd.py [--data ../shared/datasets/bccd] [--imgsz 256] [--epochs 20]
+    python benchmarks/train_bccd.py [--data ../shared/datasets/bccd] [--imgsz 256] [--epochs 20] [--model d0]
+        [--threads 1] [--workers 1] [--pretrained-backbone]
 
 The trained checkpoint lands in --out (default runs/bench_bccd, ignored by git); rerun to recreate it.
 """

@@ -27,7 +27,13 @@ from pathlib import Path
 
 import torch
 
-from edgedet.benchmarking.machine import cpu_name
+try:
+    from edgedet.benchmarking.machine import cpu_name
+except ImportError:  # an older checkout, measured for a before/after table, lacks the module
+    import platform
+
+    def cpu_name() -> str:
+        return platform.processor() or platform.machine()
 
 
 def _subset_voc(root: Path, split: str, count: int, into: Path) -> Path:

@@ -25,7 +25,7 @@ from edgedet.train.dataset import DetectionDataset
 from edgedet.train.ema import ModelEma
 from edgedet.train.history import plot_history, read_history, write_history
 from edgedet.train.loader import (EpochSampler, build_train_loader, collate_samples,
-                                  set_opencv_threads)
+                                  set_opencv_threads, start_worker_server)
 from edgedet.train.loss import LossConfig, detection_loss
 from edgedet.train.preflight import prepare_run_folder, require_training_packages
 from edgedet.train.schedule import build_optimizer, build_scheduler
@@ -77,6 +77,7 @@ class Trainer:
         self.last_path, self.best_path = self.out / "last.pt", self.out / "best.pt"
         self.csv_path, self.png_path = self.out / "results.csv", self.out / "results.png"
         self._check_out_dir()
+        start_worker_server(cfg.workers)
 
         train_set = load_dataset(cfg.data, cfg.format, cfg.train_split)
         self.val_set = self._load_val(train_set)
