@@ -6,7 +6,8 @@
    int8, drawn side by side into one PNG (needs a Python with mediapipe: --mediapipe-python,
    $EDGEDET_MEDIAPIPE_PYTHON or ./.venv-mediapipe).
 
-The model is either a checkpoint (--weights) or, by default, a D0 at 256 px whose heads are
+The model is either a checkpoint (--weights: int8 calibrated on --data's train split, the
+picture on its first val image) or, by default, a D0 at 256 px whose heads are
 fitted in ~1 minute to a few BCCD training images (tests/finetuned_fixture.py's method;
 a real BCCD training run takes ~40 min here). Example:
 
@@ -94,8 +95,9 @@ def mediapipe_detections(python: str, model: Path, image: Path, score: float) ->
     return json.loads(result.stdout.strip().splitlines()[-1])["detections"][0]
 
 
-def draw(image: np.ndarray, boxes, labels, scores, title: str, scale: int = 3) -> np.ndarray:
-    """``image`` enlarged ``scale`` times with the boxes, labels and scores drawn on it."""
+def draw(image: np.ndarray, boxes, labels, scores, title: str) -> np.ndarray:
+    """``image``, enlarged to ~768 px when smaller, with the boxes, labels and scores drawn."""
+    scale = max(1, round(768 / max(image.shape[:2])))
     canvas = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
     for box, label, score in zip(boxes, labels, scores):
         x1, y1, x2, y2 = (int(round(v * scale)) for v in box)
@@ -129,8 +131,13 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    calib_from = None
     if args.weights:
-        checkpoint, images = Path(args.weights), sorted(Path(args.data).rglob("*.jpg"))[:1]
+        # A trained model: calibrate on the training split, show the first val image.
+        from edgedet.data.loader import load_dataset
+
+        checkpoint, calib_from = Path(args.weights), args.data
+        images = [load_dataset(args.data, split="val").samples[0].image_path]
     elif args.reuse and (out / "d0_bccd_heads.pt").is_file():
         checkpoint, images = out / "d0_bccd_heads.pt", sorted((out / "fit_images").glob("*.png"))
     else:
@@ -138,7 +145,7 @@ def main(argv=None) -> int:
     print(f"model ready in {time.perf_counter() - t0:.0f} s: {checkpoint}")
     files = {}
     for precision in ("fp32", "int8"):
-        calib = images[0].parent if precision == "int8" else None
+        calib = (calib_from or images[0].parent) if precision == "int8" else None
         for nms in (False, True):
             path = out / f"d0_{precision}{'_nms' if nms else ''}.tflite"
             files[(precision, nms)] = path

@@ -81,6 +81,32 @@ def captured(log_path: Path, step: str) -> Iterator[None]:
             terminal.close()
 
 
+@contextlib.contextmanager
+def quiet_c_stderr() -> Iterator[None]:
+    """Drop what C/C++ code writes to fd 2 during the body (e.g. the TFLite runtime's
+    "INFO: Created TensorFlow Lite XNNPACK delegate" on every interpreter it makes).
+
+    For short calls only: fd 2 is the process's, so another thread's stderr output in that
+    window is dropped too. Shows everything under ``--verbose`` and inside :func:`captured`
+    (which already sends it to the log).
+    """
+    if _verbose or getattr(_state, "stream", None) is not None:
+        yield
+        return
+    with _lock:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            _flush_c_stdio()
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+
+
 def _append(scratch: IO[bytes], log_path: Path, step: str) -> bool:
     """Append what ``scratch`` holds to the log under a header; False when it is empty."""
     scratch.seek(0)

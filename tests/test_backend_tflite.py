@@ -27,6 +27,14 @@ def test_info_names_interpreter_and_threads(cache):
     assert det.metadata.layout == "NHWC"
 
 
+def test_opening_and_running_prints_nothing_from_the_runtime(cache, capfd):
+    path = cache.get("tflite", "fp32")
+    capfd.readouterr()
+    Detector(path).detect(np.zeros((64, 80, 3), np.uint8))
+    captured = capfd.readouterr()
+    assert "XNNPACK" not in captured.err + captured.out
+
+
 def test_fallback_to_tflite_runtime_warns_about_speed(cache, monkeypatch):
     from ai_edge_litert.interpreter import Interpreter
 

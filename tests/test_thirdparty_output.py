@@ -100,3 +100,20 @@ def test_verbose_flag_of_convert_and_quickstart_turns_capture_off(tmp_path, monk
     with thirdparty_output.captured(log, "step"):
         os.write(2, b"shown live\n")
     assert not log.exists() and thirdparty_output.is_verbose()
+
+
+def test_quiet_c_stderr_drops_fd2_output_unless_verbose(capfd):
+    from edgedet import thirdparty_output
+
+    with thirdparty_output.quiet_c_stderr():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+    os.write(2, b"ours after\n")
+    assert capfd.readouterr().err == "ours after\n"
+    thirdparty_output.set_verbose(True)
+    try:
+        with thirdparty_output.quiet_c_stderr():
+            os.write(2, b"shown when verbose\n")
+    finally:
+        thirdparty_output.set_verbose(False)
+    assert "shown when verbose" in capfd.readouterr().err
+

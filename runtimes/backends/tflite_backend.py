@@ -8,6 +8,7 @@ import numpy as np
 
 from edgedet.errors import MissingDependencyError, ModelLoadError
 from edgedet.metadata import METADATA_KEY, ModelMetadata
+from edgedet.thirdparty_output import quiet_c_stderr
 from edgedet.runtimes.backends.base import Backend
 from edgedet.runtimes.graph_check import check_against_graph
 from edgedet.runtimes.per_thread import PerThread
@@ -48,6 +49,14 @@ def signature_names(interpreter) -> tuple[str, str, list[str]]:
     return key, signatures[key]["inputs"][0], outputs
 
 
+def _make_interpreter(interpreter_class, content: bytes, num_threads: int):
+    """An interpreter with its tensors allocated, without the runtime's INFO line on stderr."""
+    with quiet_c_stderr():
+        interpreter = interpreter_class(model_content=content, num_threads=num_threads)
+        interpreter.allocate_tensors()
+    return interpreter
+
+
 class TfliteBackend(Backend):
     name = "tflite"
 
@@ -65,16 +74,13 @@ class TfliteBackend(Backend):
                 "`edgedet convert --weights model.pt --target tflite --out model.tflite`")
         self.metadata = ModelMetadata.from_json(found[METADATA_KEY].decode("utf-8"), source=str(path))
         try:
-            self.interpreter = interpreter_class(model_content=content, num_threads=num_threads)
-            self.interpreter.allocate_tensors()
+            self.interpreter = _make_interpreter(interpreter_class, content, num_threads)
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"{path}: the TFLite interpreter rejected it: {exc}") from exc
         self.num_threads = num_threads
 
         def new_interpreter():
-            interpreter = interpreter_class(model_content=content, num_threads=num_threads)
-            interpreter.allocate_tensors()
-            return interpreter
+            return _make_interpreter(interpreter_class, content, num_threads)
 
         # An interpreter must not be entered by two threads (ai-edge-litert raises "There is
         # at least 1 reference to internal data"): each calling thread gets its own.
