@@ -3,7 +3,9 @@
 1. Single-thread latency through ai-edge-litert of the plain file and the `--nms` file
    (interpreter ``invoke()`` only, and ``Detector.detect()`` end to end), interleaved runs.
 2. MediaPipe Tasks ObjectDetector's and edgedet's detections on the same image, fp32 and
-   int8, drawn side by side into one PNG (needs a Python with mediapipe: --mediapipe-python,
+   int8, drawn side by side into one PNG: edgedet, MediaPipe given edgedet's letterboxed frame
+   (boxes mapped back), and MediaPipe given the raw frame (which it stretches to the square
+   input when the frame is not square) (needs a Python with mediapipe: --mediapipe-python,
    $EDGEDET_MEDIAPIPE_PYTHON or ./.venv-mediapipe).
 
 The model is either a checkpoint (--weights: int8 calibrated on --data's train split, the
@@ -109,6 +111,27 @@ def draw(image: np.ndarray, boxes, labels, scores, title: str) -> np.ndarray:
     return np.vstack([bar, canvas])
 
 
+def agreement(ours: list[dict], theirs: list[dict]) -> dict:
+    """How many of ``ours`` have a same-label box in ``theirs`` with IoU >= 0.9 (greedy, by
+    score), and the largest score difference among those pairs."""
+    from edgedet.anchors import box_iou
+
+    if not ours or not theirs:
+        return {"ours": len(ours), "theirs": len(theirs), "matched_iou_0.9": 0, "max_score_diff": None}
+    iou = box_iou(np.array([o["box"] for o in ours], np.float32), np.array([t["box"] for t in theirs], np.float32))
+    taken, diffs = set(), []
+    for i, o in enumerate(ours):
+        for j in np.argsort(-iou[i]):
+            if iou[i, j] < 0.9:
+                break
+            if j not in taken and theirs[j]["label"] == o["label"]:
+                taken.add(int(j))
+                diffs.append(abs(o["score"] - theirs[j]["score"]))
+                break
+    return {"ours": len(ours), "theirs": len(theirs), "matched_iou_0.9": len(diffs),
+            "max_score_diff": round(max(diffs), 4) if diffs else None}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="/work/shared/datasets/bccd")
@@ -174,20 +197,38 @@ def main(argv=None) -> int:
         print(f"| {r['file']} | {r['precision']} | {r['nms_in_graph']} | {r['invoke_ms_median']} "
               f"| {r['detect_ms_median']} | {r['runs']} |")
 
+    # MediaPipe stretches a non-square frame to the model's square input, while edgedet (and
+    # training) letterbox it: the third column feeds MediaPipe edgedet's letterboxed frame and
+    # maps its boxes back, which is what an app should do with a non-square camera.
+    from edgedet.runtimes.preprocess import letterbox
+
+    size = Detector(files[("fp32", True)]).metadata.input_size
+    boxed, placement = letterbox(frame, size)
+    boxed_path = out / "letterboxed_input.png"
+    cv2.imwrite(str(boxed_path), boxed)
+    back = np.array([placement.scale_x, placement.scale_y] * 2, np.float32)
     panels, side_by_side = [], {}
     for precision in ("fp32", "int8"):
         model = files[(precision, True)]
         ours = Detector(model, score_threshold=args.score).detect(frame)
-        left = draw(frame, ours.boxes, [ours.class_names[c] for c in ours.class_ids], ours.scores,
-                    f"edgedet Detector, {precision}: {len(ours.scores)}")
-        theirs = mediapipe_detections(args.mediapipe_python, model, images[0], args.score)
-        right = draw(frame, [t["box"] for t in theirs], [t["label"] for t in theirs],
-                     [t["score"] for t in theirs], f"MediaPipe ObjectDetector, {precision}: {len(theirs)}")
-        panels.append(np.hstack([left, np.full((left.shape[0], 6, 3), 255, np.uint8), right]))
+        mine = [{"box": [round(float(v), 1) for v in b], "label": ours.class_names[c],
+                 "score": round(float(s), 4)} for b, c, s in zip(ours.boxes, ours.class_ids, ours.scores)]
+        raw = mediapipe_detections(args.mediapipe_python, model, images[0], args.score)
+        lettered = [{**t, "box": [round(float(v), 1) for v in np.array(t["box"]) / back]}
+                    for t in mediapipe_detections(args.mediapipe_python, model, boxed_path, args.score)]
+        columns = [(mine, f"edgedet Detector, {precision}: {len(mine)}"),
+                   (lettered, f"MediaPipe, letterboxed frame, {precision}: {len(lettered)}"),
+                   (raw, f"MediaPipe, raw {frame.shape[1]}x{frame.shape[0]} frame, {precision}: {len(raw)}")]
+        drawn = [draw(frame, [t["box"] for t in ts], [t["label"] for t in ts], [t["score"] for t in ts], title)
+                 for ts, title in columns]
+        gap = np.full((drawn[0].shape[0], 6, 3), 255, np.uint8)
+        panels.append(np.hstack([drawn[0], gap, drawn[1], gap, drawn[2]]))
         side_by_side[precision] = {
-            "edgedet": [{"box": [round(float(v), 1) for v in b], "label": ours.class_names[c],
-                         "score": round(float(s), 4)} for b, c, s in zip(ours.boxes, ours.class_ids, ours.scores)],
-            "mediapipe": [{**t, "score": round(t["score"], 4)} for t in theirs]}
+            "edgedet": mine, "mediapipe_letterboxed": lettered, "mediapipe_raw": raw,
+            "agreement_letterboxed": agreement(mine, lettered), "agreement_raw": agreement(mine, raw)}
+        for name in ("letterboxed", "raw"):
+            print(f"{precision}: edgedet vs MediaPipe on the {name} frame: "
+                  f"{side_by_side[precision]['agreement_' + name]}")
     atomic_write_image(out / "side_by_side.png", np.vstack(panels))
     atomic_write_text(out / "results.json", json.dumps({"latency": rows, "detections": side_by_side,
                                                   "image": str(images[0]),
