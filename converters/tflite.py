@@ -22,7 +22,7 @@ from edgedet.converters.calibration import LazySamples
 from edgedet.errors import EdgedetError, require
 from edgedet.fileio import PathLike, atomic_path
 from edgedet.metadata import METADATA_KEY, ModelMetadata
-from edgedet.runtimes.backends.tflite_backend import signature_names
+from edgedet.runtimes.tflite_metadata import signature_names
 
 OUTPUT_ORDER = ("cls_logits", "box_regression")
 

@@ -152,7 +152,7 @@ def _signature_tensors(model, content: bytes) -> tuple:
     edgedet's TFLite reader (:func:`signature_names`) gives them."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from edgedet.runtimes.backends.tflite_backend import signature_names
+    from edgedet.runtimes.tflite_metadata import signature_names
 
     key, input_name, output_names = signature_names(Interpreter(model_content=content))
     if len(output_names) != 2:

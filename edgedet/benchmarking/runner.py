@@ -38,7 +38,8 @@ class BenchmarkPlan:
 
 def convert_all(plan: BenchmarkPlan, failed: list[ModelResult]) -> list[Path]:
     """Convert ``plan.weights`` to every requested format x precision; failures become rows."""
-    from edgedet.converters import SUFFIXES, convert
+    from edgedet.converters import convert
+    from edgedet.runtimes.formats import REGISTRY
 
     out_dir = plan.out_dir or plan.weights.with_name(plan.weights.stem + "_bench")
     paths = []
@@ -46,8 +47,10 @@ def convert_all(plan: BenchmarkPlan, failed: list[ModelResult]) -> list[Path]:
         if fmt == "torch":
             paths.append(plan.weights)
             continue
+        # An unknown name still gets a row: convert() fails on it with a clear message.
+        suffix = REGISTRY[fmt].suffix if fmt in REGISTRY else "." + fmt
         for precision in plan.precisions:
-            out = out_dir / f"{plan.weights.stem}_{precision}{SUFFIXES.get(fmt, '.' + fmt)}"
+            out = out_dir / f"{plan.weights.stem}_{precision}{suffix}"
             try:
                 paths.append(convert(plan.weights, fmt, out, precision=precision,
                                      calib=plan.calib, calib_size=plan.calib_size,

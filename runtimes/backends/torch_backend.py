@@ -7,6 +7,7 @@ import numpy as np
 
 from edgedet.errors import require
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.formats import TORCH
 from edgedet.runtimes.graph_check import check_record
 
 
@@ -14,7 +15,7 @@ class TorchBackend(Backend):
     name = "pytorch"
 
     def __init__(self, path: str | Path, num_threads: int = 1):
-        torch = require("torch", "train", "running .pt checkpoints")
+        torch = require(*TORCH.runtime)
         from edgedet.checkpoint import load_checkpoint
 
         self._torch = torch
