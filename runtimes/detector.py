@@ -14,7 +14,7 @@ from edgedet.runtimes.detections import Detections
 from edgedet.runtimes.options import check_categories, check_count, check_flag, check_fraction
 from edgedet.runtimes.ingraph_postprocess import InGraphPostprocessor
 from edgedet.runtimes.per_thread import PerThread
-from edgedet.runtimes.postprocess import Postprocessor, output_quantizations
+from edgedet.runtimes.postprocess import Postprocessor
 from edgedet.runtimes.preprocess import Preprocessor
 
 
@@ -69,7 +69,7 @@ class Detector:
         class_ids = check_categories(categories, self.class_names)
         # The preprocessor reuses its buffers, so each calling thread gets its own.
         self._preprocessors = PerThread(lambda: Preprocessor(
-            meta.input_size, meta.layout, int(meta.letterbox.get("pad_value", 114)),
+            meta.input_size, meta.layout, meta.letterbox.pad_value,
             input_dtype=self.backend.input_dtype, quantization=meta.input_quantization,
         ))
         self._preprocessors.get()  # made now for this thread, so a bad layout fails here
@@ -81,14 +81,15 @@ class Detector:
                 class_ids=class_ids)
         else:
             self.postprocess = Postprocessor(
-                generate_anchors(meta.anchor_spec), score_threshold, iou_threshold, max_results,
+                generate_anchors(meta.anchors), score_threshold, iou_threshold, max_results,
                 pre_nms_top_k=pre_nms_top_k, class_ids=class_ids,
             )
         # Backends may return raw integer head outputs; the postprocessor filters them in the
         # quantized domain and dequantizes only the survivors.
-        cls_quant, box_quant = output_quantizations(meta)
-        self._output_quantization = ({} if self._in_graph_nms
-                                     else {"cls_quant": cls_quant, "box_quant": box_quant})
+        self._output_quantization = {}
+        if not self._in_graph_nms:
+            cls_quant, box_quant = meta.quantization_of_outputs()
+            self._output_quantization = {"cls_quant": cls_quant, "box_quant": box_quant}
         self.num_threads = num_threads
         self._per_call = threading.local()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgedet.anchors import decode_boxes
+from edgedet.metadata import TensorQuantization
 from edgedet.runtimes.nms import batched_nms
 from edgedet.runtimes.options import check_count, check_fraction
 
@@ -18,36 +19,6 @@ def score_to_logit(score: float) -> float:
     if score >= 1.0:
         return math.inf
     return math.log(score / (1.0 - score))
-
-
-@dataclass(frozen=True)
-class OutputQuantization:
-    """Affine parameters of a quantized output: real = scale * (q - zero_point)."""
-
-    scale: float
-    zero_point: int
-
-    @classmethod
-    def from_metadata(cls, record: dict | None) -> "OutputQuantization | None":
-        return None if not record else cls(float(record["scale"]), int(record["zero_point"]))
-
-    def threshold(self, real_threshold: float, dtype: np.dtype) -> float:
-        """The value q_t such that ``q > q_t`` exactly when ``real(q) > real_threshold``."""
-        if math.isinf(real_threshold):
-            return real_threshold
-        q = math.floor(real_threshold / self.scale + self.zero_point)
-        limits = np.iinfo(dtype)
-        return float(min(max(q, limits.min - 1), limits.max))
-
-    def dequantize(self, q: np.ndarray) -> np.ndarray:
-        return (q.astype(np.float32) - self.zero_point) * np.float32(self.scale)
-
-
-def output_quantizations(metadata) -> tuple[OutputQuantization | None, OutputQuantization | None]:
-    """(class logits, box regression) quantization of a model's outputs; None where float."""
-    records = metadata.output_quantization or {}
-    return (OutputQuantization.from_metadata(records.get("cls_logits")),
-            OutputQuantization.from_metadata(records.get("box_regression")))
 
 
 @dataclass
@@ -86,8 +57,8 @@ class Postprocessor:
         self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
 
     def __call__(self, cls_logits: np.ndarray, box_regression: np.ndarray,
-                 cls_quant: OutputQuantization | None = None,
-                 box_quant: OutputQuantization | None = None,
+                 cls_quant: TensorQuantization | None = None,
+                 box_quant: TensorQuantization | None = None,
                  content_size: tuple[float, float] | None = None) -> RawDetections:
         """Detections from one image's head outputs (float, or integer with ``*_quant``).
 

@@ -109,7 +109,7 @@ class Trainer:
         self.amp = _use_amp(cfg.amp, self.device)
         if self.device.type == "cuda":  # NHWC convolutions are the fast ones on tensor cores
             self.model.to(memory_format=torch.channels_last)
-        pad = int(self.metadata.letterbox["pad_value"])
+        pad = self.metadata.letterbox.pad_value
         augment_config = AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip)
         self.data = DetectionDataset(train_set, cfg.imgsz, augment_config, pad, cfg.seed)
         self.collate = collate_samples

@@ -54,7 +54,7 @@ class OpenVinoBackend(Backend):
         hint = self.compiled.get_property("INFERENCE_PRECISION_HINT")
         self.inference_precision = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint)
         names = [o.get_any_name() for o in self.compiled.outputs]
-        order = self.metadata.outputs.get("order", ["cls_logits", "box_regression"])
+        order = self.metadata.outputs.order
         missing = [n for n in order if n not in names]
         if missing:
             raise ModelLoadError(f"{xml}: metadata names output(s) {missing} but the graph's "
