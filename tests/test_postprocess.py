@@ -132,8 +132,9 @@ def test_quantized_domain_filter_equals_float_filter(score_threshold):
     box_q = TensorQuantization(scale=0.01, zero_point=-3)
     q_cls = rng.integers(-128, 128, (len(anchors), 3)).astype(np.int8)
     q_box = rng.integers(-128, 128, (len(anchors), 4)).astype(np.int8)
-    post = Postprocessor(anchors, score_threshold, 0.5, 100, pre_nms_top_k=300)
-    in_int8 = post(q_cls, q_box, cls_q, box_q)
+    post = Postprocessor(anchors, score_threshold, 0.5, 100, pre_nms_top_k=300,
+                         output_quantization=(cls_q, box_q))
+    in_int8 = post(q_cls, q_box)
     in_float = post(cls_q.dequantize(q_cls), box_q.dequantize(q_box))
     assert len(in_int8.scores) > 0
     assert np.array_equal(in_int8.class_ids, in_float.class_ids)
