@@ -2,6 +2,7 @@
 converter (its row in :data:`~edgedet.runtimes.formats.REGISTRY`) and measure parity."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -12,6 +13,8 @@ from edgedet.runtimes.formats import PRECISIONS, REGISTRY, SUPPORTED, TARGETS, T
 if TYPE_CHECKING:
     from edgedet.converters.parity import ParityReport
     from edgedet.converters.tflite_nms import NmsOptions
+
+log = logging.getLogger(__name__)
 
 
 def check_dependencies(target: str, precision: str) -> None:
@@ -131,12 +134,13 @@ def convert(weights: PathLike, target: str, out: Optional[PathLike] = None,
         calib: image folder or dataset for int8 calibration (and the parity report).
         calib_size: most calibration images used.
         overwrite: replace existing output files.
-        report: measure and print the parity report (see :func:`convert_with_report`).
+        report: measure the parity report; it is logged (INFO) here, and returned by
+            :func:`convert_with_report`, which the CLI uses to print it.
         nms: TFLite only: end the graph in TFLite_Detection_PostProcess with these options,
             and add the metadata MediaPipe's ObjectDetector reads.
     """
     written, result = convert_with_report(weights, target, out, precision, calib, calib_size,
                                           overwrite, report, nms)
     if result is not None:
-        print(result.format())
+        log.info("parity of %s against PyTorch:\n%s", written, result.format())
     return written

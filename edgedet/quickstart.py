@@ -93,7 +93,8 @@ def run_quickstart(opts: QuickstartOptions) -> dict[str, Path]:
     plan = BenchmarkPlan(weights=Path(best), formats=["torch", *opts.formats],
                          precisions=list(opts.precisions), calib=data_dir,
                          calib_size=opts.calib_size, out_dir=models_dir,
-                         data=data_dir, data_format="coco", split="val", runs=opts.runs)
+                         data=data_dir, data_format="coco", split="val", runs=opts.runs,
+                         show_report=lambda report: print(report.format()))
     rows = run_benchmark(plan)
     print(f"    done in {time.perf_counter() - t:.0f} s")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -34,11 +34,13 @@ class BenchmarkPlan:
     warmup: int = 5
     threads: int = 1
     image: Optional[Path] = None
+    # Called with each conversion's parity report (the CLI prints it); None: not shown.
+    show_report: Optional[Callable] = None
 
 
 def convert_all(plan: BenchmarkPlan, failed: list[ModelResult]) -> list[Path]:
     """Convert ``plan.weights`` to every requested format x precision; failures become rows."""
-    from edgedet.converters import convert
+    from edgedet.converters import convert_with_report
     from edgedet.runtimes.formats import REGISTRY
 
     out_dir = plan.out_dir or plan.weights.with_name(plan.weights.stem + "_bench")
@@ -52,9 +54,12 @@ def convert_all(plan: BenchmarkPlan, failed: list[ModelResult]) -> list[Path]:
         for precision in plan.precisions:
             out = out_dir / f"{plan.weights.stem}_{precision}{suffix}"
             try:
-                paths.append(convert(plan.weights, fmt, out, precision=precision,
-                                     calib=plan.calib, calib_size=plan.calib_size,
-                                     overwrite=True, report=plan.parity_report))
+                path, report = convert_with_report(
+                    plan.weights, fmt, out, precision=precision, calib=plan.calib,
+                    calib_size=plan.calib_size, overwrite=True, report=plan.parity_report)
+                paths.append(path)
+                if report is not None and plan.show_report is not None:
+                    plan.show_report(report)
             except (EdgedetError, OSError, RuntimeError, ValueError) as exc:
                 failed.append(ModelResult(path=str(out), format=fmt, precision=precision,
                                           error=f"conversion failed: {exc}"))

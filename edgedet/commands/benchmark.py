@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         calib_size=args.calib_size, parity_report=not args.no_report, out_dir=args.out,
         data=args.data, data_format=args.data_format, split=args.split, runs=args.runs,
         warmup=args.warmup, threads=args.threads, image=args.image,
+        show_report=lambda report: print(report.format()),
     )
     rows = run_benchmark(plan)
     from edgedet.benchmarking.machine import cpu_name
