@@ -21,7 +21,7 @@ from edgedet.benchmarking.latency import measure_latency
 from edgedet.benchmarking.report import to_json
 from edgedet.benchmarking.runner import BenchmarkPlan, benchmark_frame, convert_all
 from edgedet.checkpoint import init_checkpoint
-from edgedet.commands.benchmark import cpu_name
+from edgedet.benchmarking.machine import cpu_name
 from edgedet.fileio import atomic_write_text
 
 BCCD = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "bccd"

@@ -22,8 +22,9 @@ def progress(items: Iterable[T], total: Optional[int] = None, desc: str = "",
     except ImportError:
         yield from _plain(items, total, desc)
         return
-    yield from tqdm(items, total=total, desc=desc, leave=False, dynamic_ncols=True,
-                    file=user_stream(), **tqdm_options)
+    tqdm_options.setdefault("leave", False)
+    yield from tqdm(items, total=total, desc=desc, dynamic_ncols=True, file=user_stream(),
+                    **tqdm_options)
 
 
 def _plain(items: Iterable[T], total: Optional[int], desc: str) -> Iterator[T]:

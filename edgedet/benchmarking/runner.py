@@ -10,9 +10,6 @@ import numpy as np
 from edgedet.benchmarking.latency import ModelResult, measure_latency
 from edgedet.errors import EdgedetError, InvalidInputError
 
-# Score threshold and detection cap for mAP (COCO protocol keeps 100 per image).
-EVAL_SCORE_THRESHOLD = 0.001
-EVAL_MAX_RESULTS = 100
 
 
 @dataclass
@@ -97,7 +94,7 @@ def load_eval_dataset(plan: BenchmarkPlan):
 
 def add_map(rows: list[ModelResult], dataset, threads: int) -> None:
     """Fill ``map``/``map50`` of each working row by evaluating through a Detector."""
-    from edgedet.evaluation import evaluate
+    from edgedet.evaluation import EVAL_MAX_RESULTS, EVAL_SCORE_THRESHOLD, evaluate
     from edgedet.runtimes import Detector
 
     for row in rows:

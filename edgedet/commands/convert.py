@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from edgedet.runtimes.formats import PRECISIONS, REGISTRY, SUPPORTED, TARGETS
 

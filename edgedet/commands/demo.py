@@ -3,27 +3,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator
 
 from edgedet.commands._detector_flags import add_detector_arguments, add_model_argument, open_detector
+from edgedet.commands._sizes import parse_size
 from edgedet.errors import InvalidInputError
 
 HELP = "run a model on a camera, video or image folder: live window and/or annotated video + JSONL"
-
-
-def parse_size(text: Optional[str]) -> Optional[tuple]:
-    """``"640x480"`` -> ``(640, 480)``; ``None`` stays ``None``."""
-    if text is None:
-        return None
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not match or int(match[1]) < 16 or int(match[2]) < 16:
-        raise InvalidInputError(f"--size must look like 640x480 (both at least 16), got {text!r}")
-    return int(match[1]), int(match[2])
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -83,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from edgedet.apps.sinks import JsonlSink, VideoSink
     from edgedet.apps.sources import open_source
 
-    size = parse_size(args.size)
+    size = None if args.size is None else parse_size(args.size, minimum=16)
     _check_outputs(args)
     # The model first: a bad model file or a missing runtime fails before the camera opens.
     detector = open_detector(args)

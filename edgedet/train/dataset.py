@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from edgedet.data.augment import AugmentConfig, augment
-from edgedet.data.report import DatasetWarning
+from edgedet.data.cleaning import DatasetWarning
 from edgedet.data.types import Dataset
 from edgedet.metadata import PAD_VALUE
 from edgedet.train.loader import sample_key

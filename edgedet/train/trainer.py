@@ -248,10 +248,10 @@ class Trainer:
         self.net.train()
         loader = self._loader(epoch)
         if self.cfg.progress and self.dist.is_main:
-            from tqdm import tqdm
+            from edgedet.progress import progress
 
-            loader = tqdm(loader, desc=f"epoch {epoch + 1}/{self.cfg.epochs}", unit="batch",
-                          total=self.steps_per_epoch, dynamic_ncols=True)
+            loader = progress(loader, total=self.steps_per_epoch, unit="batch", leave=True,
+                              desc=f"epoch {epoch + 1}/{self.cfg.epochs}")
         totals = torch.zeros(3, dtype=torch.float64)
         start = time.perf_counter()
         for step, (images, boxes, class_ids) in enumerate(loader):
