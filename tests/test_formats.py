@@ -10,6 +10,8 @@ from edgedet.runtimes.backends.base import Backend
 from edgedet.runtimes.formats import (
     CONVERSIONS, OPENVINO, REGISTRY, SUFFIXES, SUPPORTED, TARGETS, TORCH, get_format, sniff_format)
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 # The first bytes of a file of each format, as written by its exporter.
 HEADS = {
     "torch": b"PK\x03\x04" + bytes(60),

@@ -8,6 +8,8 @@ import pytest
 
 from edgedet.runtimes.ingraph_postprocess import InGraphPostprocessor
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 BAKED = {"op": "TFLite_Detection_PostProcess", "score_threshold": 0.1, "iou_threshold": 0.5,
          "max_detections": 4, "regular_nms": True}
 

@@ -13,6 +13,8 @@ from edgedet.errors import ModelLoadError
 from edgedet.metadata import (OUTPUT_ORDER, PAD_VALUE, Letterbox, ModelMetadata, Normalization,
                               Outputs, TensorQuantization)
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 RECORDS = json.loads((Path(__file__).parent / "data" / "metadata_231291e.json").read_text())
 
 

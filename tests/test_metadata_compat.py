@@ -9,6 +9,8 @@ import pytest
 
 from edgedet.metadata import ModelMetadata
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 RECORDS = json.loads((Path(__file__).parent / "data" / "metadata_231291e.json").read_text())
 
 

@@ -7,6 +7,8 @@ from edgedet.runtimes.nms import batched_nms, nms
 from edgedet.metadata import TensorQuantization
 from edgedet.runtimes.postprocess import Postprocessor, score_to_logit
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 
 def _iou(a, b):
     iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))

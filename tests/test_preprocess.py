@@ -5,6 +5,8 @@ import pytest
 from edgedet.metadata import TensorQuantization
 from edgedet.runtimes.preprocess import Preprocessor
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 
 @pytest.fixture
 def frame():
