@@ -248,10 +248,10 @@ class Trainer:
         self.net.train()
         loader = self._loader(epoch)
         if self.cfg.progress and self.dist.is_main:
-            from edgedet.progress import progress
+            from edgedet.progress import progress_bar
 
-            loader = progress(loader, total=self.steps_per_epoch, unit="batch", leave=True,
-                              desc=f"epoch {epoch + 1}/{self.cfg.epochs}")
+            loader = progress_bar(loader, total=self.steps_per_epoch, unit="batch", leave=True,
+                                  desc=f"epoch {epoch + 1}/{self.cfg.epochs}")
         totals = torch.zeros(3, dtype=torch.float64)
         start = time.perf_counter()
         for step, (images, boxes, class_ids) in enumerate(loader):
