@@ -43,11 +43,12 @@ def convert_all(plan: BenchmarkPlan, failed: list[ModelResult]) -> list[Path]:
     out_dir = plan.out_dir or plan.weights.with_name(plan.weights.stem + "_bench")
     paths = []
     for fmt in plan.formats:
-        if fmt == "torch":
+        row = REGISTRY.get(fmt)
+        if row is not None and not row.is_target:  # the checkpoint itself
             paths.append(plan.weights)
             continue
         # An unknown name still gets a row: convert() fails on it with a clear message.
-        suffix = REGISTRY[fmt].suffix if fmt in REGISTRY else "." + fmt
+        suffix = row.suffix if row is not None else "." + fmt
         for precision in plan.precisions:
             out = out_dir / f"{plan.weights.stem}_{precision}{suffix}"
             try:
