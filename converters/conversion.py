@@ -72,10 +72,9 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     from edgedet.converters import calibration
 
     target, precision = check_request(target, precision, out)
-    if nms is not None and target != "tflite":
-        raise InvalidInputError(f"in-graph NMS (--nms) is available for tflite only, not {target}")
-    weights = _check_weights(weights)
     row = REGISTRY[target]
+    convert_nms = None if nms is None else row.load_nms_converter()
+    weights = _check_weights(weights)
     out = Path(out) if out else weights.with_suffix(row.suffix)
     row.check_free(out, overwrite)
     if precision == "int8":
@@ -94,14 +93,12 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     images = None
     if calib is not None:
         images = calibration.load_calibration_images(calib, metadata.input_size, calib_size)
-    if nms is not None:
-        from edgedet.converters.tflite_nms import convert_tflite_nms
-
+    if convert_nms is not None:
         print(describe(f"converting {weights.name} to {target} {precision} with in-graph NMS", log),
               file=user_stream())
         with captured(log, f"convert {weights} to {target} {precision} with in-graph NMS"):
-            return convert_tflite_nms(model, metadata, out, nms, precision=precision, images=images,
-                                      overwrite=overwrite, report=report)
+            return convert_nms(model, metadata, out, nms, precision=precision, images=images,
+                               overwrite=overwrite, report=report)
     print(describe(f"converting {weights.name} to {target} {precision}", log), file=user_stream())
     with captured(log, f"convert {weights} to {target} {precision}"):
         written = row.load_converter()(model, metadata, out, precision=precision, images=images,

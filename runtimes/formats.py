@@ -47,6 +47,10 @@ class ModelFormat:
     converter: Optional[str] = None
     converter_needs: tuple[Requirement, ...] = ()
     int8_needs: tuple[Requirement, ...] = ()
+    # The converter of the flavour whose graph ends in decoding + NMS (``convert --nms``), if
+    # the format has one; called as ``(model, metadata, out, nms_options, precision, images,
+    # overwrite, report)``.
+    nms_converter: Optional[str] = None
     # A weak signature (one byte) is tried after the distinctive ones.
     weak_sniff: bool = False
 
@@ -68,6 +72,14 @@ class ModelFormat:
     def needs(self, precision: str) -> tuple[Requirement, ...]:
         """Packages a conversion to this format in ``precision`` imports."""
         return self.converter_needs + (self.int8_needs if precision == "int8" else ())
+
+    def load_nms_converter(self) -> Callable[..., tuple]:
+        """The in-graph-NMS converter (imported now); a clear error if the format has none."""
+        if self.nms_converter is None:
+            able = ", ".join(f.name for f in REGISTRY.values() if f.nms_converter)
+            raise InvalidInputError(
+                f"in-graph NMS (--nms) is available for {able} only, not {self.name}")
+        return _resolve(self.nms_converter)
 
     def load_backend(self) -> type:
         """The backend adapter class (imported now)."""
@@ -159,6 +171,7 @@ TFLITE = ModelFormat(
     backend="edgedet.runtimes.backends.tflite_backend:TfliteBackend",
     runtime=Requirement("ai_edge_litert", "tflite", "running .tflite models"),
     precisions=("fp32", "int8"), converter="edgedet.converters.tflite:convert_tflite",
+    nms_converter="edgedet.converters.tflite_nms:convert_tflite_nms",
     converter_needs=_CONVERT_TFLITE,
     int8_needs=(Requirement("ai_edge_quantizer", "convert", "TFLite int8 quantization"),))
 
