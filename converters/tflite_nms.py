@@ -29,7 +29,8 @@ import numpy as np
 from edgedet.anchors import AnchorSpec, generate_anchors
 from edgedet.errors import EdgedetError, InvalidInputError
 from edgedet.fileio import PathLike, atomic_path
-from edgedet.metadata import METADATA_KEY, NMS_FORMAT_VERSION, ModelMetadata, Outputs, TensorQuantization
+from edgedet.metadata import (METADATA_KEY, NMS_FORMAT_VERSION, InGraphNms, ModelMetadata, Outputs,
+                              TensorQuantization)
 
 CUSTOM_OP = "TFLite_Detection_PostProcess"
 # Output tensors of the op, in the op's (and the file's) output order.
@@ -244,7 +245,7 @@ def nms_file_metadata(plain: ModelMetadata, options: NmsOptions) -> ModelMetadat
             "detection_scores": "[1, M] probability, descending",
             "num_detections": "[1] valid rows of the three above",
         }),
-        postprocess={"op": CUSTOM_OP, **options.to_dict()},
+        postprocess=InGraphNms(op=CUSTOM_OP, **options.to_dict()),
     )
 
 

@@ -169,6 +169,40 @@ class TensorQuantization:
         return (q.astype(np.float32) - self.zero_point) * np.float32(self.scale)
 
 
+@dataclass(frozen=True)
+class InGraphNms:
+    """Decoding + NMS baked into the graph (``op``: TFLite_Detection_PostProcess); a file
+    with it has four outputs (boxes, classes, scores, count) instead of raw head outputs."""
+
+    op: str
+    score_threshold: float
+    iou_threshold: float
+    max_detections: int
+    regular_nms: bool = True
+
+    @classmethod
+    def from_dict(cls, d: object, where: str) -> Optional["InGraphNms"]:
+        if d is None:
+            return None
+        if not isinstance(d, dict) or not isinstance(d.get("op"), str):
+            raise ModelLoadError(f"{where} postprocess must be a record naming its op, got {d!r}")
+        checks = {"score_threshold": lambda v: _is_real(v) and 0 <= v <= 1,
+                  "iou_threshold": lambda v: _is_real(v) and 0 < v <= 1,
+                  "max_detections": lambda v: _is_int(v) and v >= 1,
+                  "regular_nms": lambda v: isinstance(v, bool)}
+        for key, ok in checks.items():
+            if key in d and not ok(d[key]):
+                raise ModelLoadError(f"{where} postprocess.{key} is out of range or of the wrong "
+                                     f"type: {d[key]!r}")
+        missing = [k for k in ("score_threshold", "iou_threshold", "max_detections") if k not in d]
+        if missing:
+            raise ModelLoadError(f"{where} postprocess lacks {', '.join(missing)}: {d!r}")
+        return cls(**{k: d[k] for k in ("op", *checks) if k in d})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 def _anchors(d: object, where: str, input_size: int) -> AnchorSpec:
     if not isinstance(d, dict):
         raise ModelLoadError(f"{where} anchors must be a record of anchor parameters, got {d!r}")
@@ -207,9 +241,8 @@ class ModelMetadata:
     dataset: str = ""
     # Padding / BatchNorm details of the weights (edgedet.variant); the default is today's model.
     variant: ModelVariant = ModelVariant()
-    # None: outputs are raw head outputs. Otherwise the post-processing baked into the graph
-    # ({"op": "TFLite_Detection_PostProcess", "score_threshold", "iou_threshold", ...}).
-    postprocess: Optional[dict[str, Any]] = None
+    # None: outputs are raw head outputs; else the decoding + NMS baked into the graph.
+    postprocess: Optional[InGraphNms] = None
     format_version: int = FORMAT_VERSION
     edgedet_version: str = __version__
 
@@ -256,7 +289,8 @@ class ModelMetadata:
                                     {k: None if q is None else q.to_dict()
                                      for k, q in self.output_quantization.items()}),
             "dataset": self.dataset, "variant": self.variant.to_dict(),
-            "postprocess": self.postprocess, "format_version": self.format_version,
+            "postprocess": None if self.postprocess is None else self.postprocess.to_dict(),
+            "format_version": self.format_version,
             "edgedet_version": self.edgedet_version,
         }
 
@@ -293,9 +327,6 @@ class ModelMetadata:
         outputs_q = d.get("output_quantization")
         if outputs_q is not None and not isinstance(outputs_q, dict):
             raise ModelLoadError(f"{where} output_quantization must be a record, got {outputs_q!r}")
-        postprocess = d.get("postprocess")
-        if postprocess is not None and not isinstance(postprocess, dict):
-            raise ModelLoadError(f"{where} postprocess must be a record, got {postprocess!r}")
         optional = {k: d[k] for k in ("precision", "dataset", "edgedet_version") if k in d}
         return cls(
             model=d["model"], phi=d["phi"], input_size=size, class_names=list(names),
@@ -309,7 +340,8 @@ class ModelMetadata:
                 name: TensorQuantization.from_dict(q, f"{where} output_quantization.{name}")
                 for name, q in outputs_q.items()},
             variant=ModelVariant.from_dict(d.get("variant", {}), source),
-            postprocess=postprocess, format_version=version, **optional,
+            postprocess=InGraphNms.from_dict(d.get("postprocess"), where),
+            format_version=version, **optional,
         )
 
     @classmethod

@@ -39,9 +39,9 @@ def _check_in_graph_nms_outputs(meta: ModelMetadata, source: str, output_shapes:
     if len(output_shapes) != 4:
         raise ModelLoadError(
             f"{source}: metadata does not match the model graph: the metadata says the graph ends "
-            f"in {meta.postprocess.get('op', 'in-graph NMS')} (boxes, classes, scores, count) but "
+            f"in {meta.postprocess.op} (boxes, classes, scores, count) but "
             f"the graph has {len(output_shapes)} outputs; re-export it with `edgedet convert --nms`")
-    m = meta.postprocess.get("max_detections")
+    m = meta.postprocess.max_detections
     because = f"in-graph NMS with max_detections {m}"
     for what, shape, expected in (("box output shape", output_shapes[0], (1, m, 4)),
                                   ("class output shape", output_shapes[1], (1, m)),

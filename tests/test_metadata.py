@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from edgedet.errors import ModelLoadError
-from edgedet.metadata import (OUTPUT_ORDER, PAD_VALUE, Letterbox, ModelMetadata, Normalization,
-                              Outputs, TensorQuantization)
+from edgedet.metadata import (OUTPUT_ORDER, PAD_VALUE, InGraphNms, Letterbox, ModelMetadata,
+                              Normalization, Outputs, TensorQuantization)
 
 pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
@@ -56,7 +56,9 @@ BAD = {
     "mean": ([1.0, 2.0], r"m.onnx: metadata mean must be three numbers, got \[1.0, 2.0\]"),
     "layout": ("CHW", "m.onnx: metadata layout must be NCHW or NHWC, got 'CHW'"),
     "input_size": (0, "m.onnx: metadata input_size must be a positive integer, got 0"),
-    "postprocess": ("nms", "m.onnx: metadata postprocess must be a record, got 'nms'"),
+    "postprocess": ({"op": "TFLite_Detection_PostProcess", "score_threshold": 0.1,
+                     "iou_threshold": 0.5, "max_detections": 0},
+                    "m.onnx: metadata postprocess.max_detections is out of range .*: 0"),
 }
 
 
@@ -67,6 +69,15 @@ def test_a_bad_field_is_named_with_what_it_must_be(field):
     record[field] = value
     with pytest.raises(ModelLoadError, match=message):
         ModelMetadata.from_dict(record, source="m.onnx")
+
+
+def test_in_graph_nms_record_is_typed():
+    nms = ModelMetadata.from_dict(RECORDS["d0_tflite_int8_nms"]).postprocess
+    assert nms == InGraphNms("TFLite_Detection_PostProcess", 0.2, 0.5, 10, True)
+    record = copy.deepcopy(RECORDS["d0_tflite_int8_nms"])
+    del record["postprocess"]["iou_threshold"]
+    with pytest.raises(ModelLoadError, match="m.tflite: metadata postprocess lacks iou_threshold"):
+        ModelMetadata.from_dict(record, source="m.tflite")
 
 
 def test_versions_one_and_two_load_and_newer_ones_ask_for_an_upgrade():

@@ -27,7 +27,7 @@ def test_old_records_keep_their_meaning():
     int8 = ModelMetadata.from_dict(RECORDS["d0_tflite_int8"])
     assert (int8.layout, int8.precision, int8.format_version) == ("NHWC", "int8", 1)
     nms = ModelMetadata.from_dict(RECORDS["d0_tflite_int8_nms"])
-    assert nms.format_version == 2 and nms.postprocess["max_detections"] == 10
+    assert nms.format_version == 2 and nms.postprocess.max_detections == 10
     imported = ModelMetadata.from_dict(RECORDS["d1_imported_tf_same"])
     assert imported.model_variant.padding == "tf_same"
     assert imported.anchor_spec.aspect_multipliers == ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4))
