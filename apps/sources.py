@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 
 from edgedet.apps.capture import LatestFrameGrabber, ReadFn
+from edgedet.data.types import IMAGE_SUFFIXES
 from edgedet.errors import InvalidInputError
 
 Size = Tuple[int, int]  # width, height
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 # An image folder becomes a slideshow in the saved video at this rate.
 IMAGE_FOLDER_FPS = 5.0
 # How long a live source may take to deliver its first frame, then any later one.

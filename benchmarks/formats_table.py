@@ -22,14 +22,13 @@ import numpy as np
 from edgedet import Detector
 from edgedet.benchmarking.latency import ModelResult, model_size_mb, time_detectors
 from edgedet.checkpoint import init_checkpoint, load_checkpoint
-from edgedet.converters import SUFFIXES, convert_with_report
+from edgedet.converters import convert_with_report
 from edgedet.converters.calibration import load_calibration_images, synthetic_images
 from edgedet.converters.parity import measure_parity, reference_outputs
+from edgedet.runtimes.formats import CONVERSIONS, SUFFIXES
 
 REPORT_FIELDS = ("cls_sqnr_db", "box_sqnr_db", "cls_max_abs_diff", "box_max_abs_diff",
                  "reference_detections", "matched_detections", "mean_iou", "same_class_rate")
-FORMATS = [("onnx", "fp32"), ("onnx", "int8"), ("openvino", "fp32"), ("openvino", "fp16"),
-           ("openvino", "int8"), ("tflite", "fp32"), ("tflite", "int8")]
 
 
 def _fmt(value, spec: str) -> str:
@@ -54,7 +53,7 @@ def prepare(args: argparse.Namespace, work: Path):
 def convert_all(args, work: Path, weights: Path, model, metadata, calib: Path, images, reference):
     """Convert to every format; returns table rows and one Detector per row."""
     rows, detectors = [], {}
-    for target, precision in FORMATS:
+    for target, precision in CONVERSIONS:
         out = work / f"{target}_{precision}{SUFFIXES[target]}"
         start = time.perf_counter()
         convert_with_report(weights, target, out, precision, calib=calib,

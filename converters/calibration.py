@@ -14,11 +14,11 @@ from typing import Callable, Iterator, Optional
 import cv2
 import numpy as np
 
+from edgedet.data.types import IMAGE_SUFFIXES
 from edgedet.errors import InvalidInputError
 from edgedet.fileio import PathLike
 from edgedet.runtimes.preprocess import Preprocessor
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 DEFAULT_CALIB_SIZE = 200
 SYNTHETIC_COUNT = 8
 

@@ -11,11 +11,11 @@ import numpy as np
 from edgedet.converters.onnx_pads import fold_pads_into_convs
 from edgedet.errors import require
 from edgedet.fileio import PathLike, atomic_path
-from edgedet.metadata import METADATA_KEY, ModelMetadata
+from edgedet.metadata import METADATA_KEY, OUTPUT_ORDER, ModelMetadata
 
 OPSET = 17
 INPUT_NAME = "images"
-OUTPUT_NAMES = ("cls_logits", "box_regression")
+OUTPUT_NAMES = OUTPUT_ORDER
 
 
 def export_onnx(model, metadata: ModelMetadata, out: PathLike, overwrite: bool = True) -> Path:

@@ -15,22 +15,10 @@ from typing import Optional
 import numpy as np
 
 from edgedet.converters.calibration import nchw_float
-from edgedet.errors import InvalidInputError, require
+from edgedet.errors import require
 from edgedet.fileio import PathLike
 from edgedet.metadata import METADATA_KEY, ModelMetadata
-
-
-def ir_files(xml: PathLike) -> tuple[Path, Path]:
-    """The ``(.xml, .bin)`` pair of an IR path."""
-    xml = Path(xml)
-    return xml, xml.with_suffix(".bin")
-
-
-def check_ir_target(xml: PathLike, overwrite: bool) -> None:
-    """Refuse to replace an existing IR (either half) unless ``overwrite``."""
-    existing = [str(p) for p in ir_files(xml) if p.exists()]
-    if existing and not overwrite:
-        raise InvalidInputError(f"{' and '.join(existing)} already exist(s); pass --force to overwrite")
+from edgedet.runtimes.formats import OPENVINO
 
 
 def save_ir(ov_model, xml: PathLike, compress_to_fp16: bool, overwrite: bool = False) -> Path:
@@ -40,11 +28,11 @@ def save_ir(ov_model, xml: PathLike, compress_to_fp16: bool, overwrite: bool = F
     place first and the .xml last, and a failure removes whatever was moved.
     """
     ov = require("openvino", "openvino", "OpenVINO IR export")
-    xml, bin_ = ir_files(xml)
-    check_ir_target(xml, overwrite)
+    xml, bin_ = OPENVINO.files(xml)
+    OPENVINO.check_free(xml, overwrite)
     xml.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{xml.stem}.", dir=xml.parent) as tmp:
-        tmp_xml, tmp_bin = ir_files(Path(tmp) / xml.name)
+        tmp_xml, tmp_bin = OPENVINO.files(Path(tmp) / xml.name)
         ov.save_model(ov_model, str(tmp_xml), compress_to_fp16=compress_to_fp16)
         moved = []
         try:
@@ -81,7 +69,7 @@ def convert_openvino(model, metadata: ModelMetadata, out: PathLike, precision: s
     """Export ``model`` to ONNX in a scratch folder, then to an OpenVINO IR at ``out``."""
     from edgedet.converters.onnx import export_onnx_to_dir
 
-    check_ir_target(out, overwrite)
+    OPENVINO.check_free(out, overwrite)
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = export_onnx_to_dir(model, metadata, tmp)
         return onnx_to_openvino(onnx_path, metadata, out, precision, images, overwrite)

@@ -162,17 +162,13 @@ def _reference_output(model, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
     from edgedet.converters.calibration import nchw_float
 
-    # Fresh models carry denormal activations that make eager conv ~50x slower (measured);
-    # flushing them changes values by < 1e-37. Only around torch: the flag is per thread
-    # and the converted file's runtime shares this thread.
-    flushed = torch.set_flush_denormal(True)
-    try:
-        with torch.inference_mode():
-            cls_logits, boxes = model(torch.from_numpy(nchw_float(image)))
-        return cls_logits[0].numpy(), boxes[0].numpy()
-    finally:
-        if flushed:
-            torch.set_flush_denormal(False)
+    from edgedet.torch_settings import torch_settings
+
+    # Fresh models carry denormal activations that make eager conv ~50x slower (measured).
+    # Only around torch: the flag is per thread and the converted file's runtime shares it.
+    with torch_settings(), torch.inference_mode():
+        cls_logits, boxes = model(torch.from_numpy(nchw_float(image)))
+    return cls_logits[0].numpy(), boxes[0].numpy()
 
 
 def reference_outputs(model, images: list[np.ndarray]) -> Outputs:

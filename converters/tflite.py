@@ -21,10 +21,8 @@ import numpy as np
 from edgedet.converters.calibration import LazySamples
 from edgedet.errors import EdgedetError, require
 from edgedet.fileio import PathLike, atomic_path
-from edgedet.metadata import METADATA_KEY, ModelMetadata
-from edgedet.runtimes.backends.tflite_backend import signature_names
-
-OUTPUT_ORDER = ("cls_logits", "box_regression")
+from edgedet.metadata import METADATA_KEY, OUTPUT_ORDER, ModelMetadata, TensorQuantization
+from edgedet.runtimes.tflite_metadata import signature_names
 
 
 def _nhwc_module(model):
@@ -98,14 +96,15 @@ def _pin_input_range(ranges: dict, input_tensor: str) -> None:
                             "max": np.full_like(measured["max"], 255.0)}
 
 
-def _quantization(detail: dict) -> Optional[dict]:
+def _quantization(detail: dict) -> Optional[TensorQuantization]:
     scale, zero_point = detail["quantization"]
     if detail["dtype"] not in (np.int8, np.uint8) or scale == 0:
         return None
-    return {"dtype": np.dtype(detail["dtype"]).name, "scale": float(scale), "zero_point": int(zero_point)}
+    return TensorQuantization(float(scale), int(zero_point), np.dtype(detail["dtype"]).name)
 
 
-def io_quantization(model_content: bytes) -> tuple[Optional[dict], Optional[dict]]:
+def io_quantization(model_content: bytes) -> tuple[Optional[TensorQuantization],
+                                                   Optional[dict[str, Optional[TensorQuantization]]]]:
     """Input and per-output quantization params as the interpreter reads them from the file."""
     from ai_edge_litert.interpreter import Interpreter
 
@@ -141,8 +140,8 @@ def convert_tflite(model, metadata: ModelMetadata, out: PathLike, precision: str
     if precision == "int8":
         content = quantize_int8(content, images)
     input_q, output_q = io_quantization(content)
-    if precision == "int8" and (input_q is None or input_q["dtype"] != "int8"):
-        got = input_q["dtype"] if input_q else "float"
+    if precision == "int8" and (input_q is None or input_q.dtype != "int8"):
+        got = input_q.dtype if input_q else "float"
         raise EdgedetError(f"int8 TFLite conversion produced a {got} input, expected int8")
     stamped = replace(metadata, layout="NHWC", precision=precision,
                       input_quantization=input_q, output_quantization=output_q)

@@ -29,7 +29,8 @@ import numpy as np
 from edgedet.anchors import AnchorSpec, generate_anchors
 from edgedet.errors import EdgedetError, InvalidInputError
 from edgedet.fileio import PathLike, atomic_path
-from edgedet.metadata import METADATA_KEY, NMS_FORMAT_VERSION, ModelMetadata
+from edgedet.metadata import (METADATA_KEY, NMS_FORMAT_VERSION, InGraphNms, ModelMetadata, Outputs,
+                              TensorQuantization)
 
 CUSTOM_OP = "TFLite_Detection_PostProcess"
 # Output tensors of the op, in the op's (and the file's) output order.
@@ -152,7 +153,7 @@ def _signature_tensors(model, content: bytes) -> tuple:
     edgedet's TFLite reader (:func:`signature_names`) gives them."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from edgedet.runtimes.backends.tflite_backend import signature_names
+    from edgedet.runtimes.tflite_metadata import signature_names
 
     key, input_name, output_names = signature_names(Interpreter(model_content=content))
     if len(output_names) != 2:
@@ -236,16 +237,15 @@ def nms_file_metadata(plain: ModelMetadata, options: NmsOptions) -> ModelMetadat
     return replace(
         plain,
         format_version=NMS_FORMAT_VERSION,
-        input_quantization={"dtype": "uint8", "scale": 1.0, "zero_point": 0} if int8 else None,
+        input_quantization=TensorQuantization(1.0, 0, "uint8") if int8 else None,
         output_quantization=None,
-        outputs={
+        outputs=Outputs(OUTPUT_NAMES, {
             "detection_boxes": "[1, M, 4] (ymin, xmin, ymax, xmax), fractions of the input",
             "detection_classes": "[1, M] class index (float)",
             "detection_scores": "[1, M] probability, descending",
             "num_detections": "[1] valid rows of the three above",
-            "order": list(OUTPUT_NAMES),
-        },
-        postprocess={"op": CUSTOM_OP, **options.to_dict()},
+        }),
+        postprocess=InGraphNms(op=CUSTOM_OP, **options.to_dict()),
     )
 
 

@@ -38,12 +38,12 @@ if (_SOURCE_ROOT / "pyproject.toml").is_file() and (_SOURCE_ROOT / "runtimes" / 
     if not any(isinstance(f, _SourceCheckoutFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _SourceCheckoutFinder())
 
-__all__ = ["Detector", "Detections", "__version__"]
+__all__ = ["Detector", "DetectorOptions", "Detections", "__version__"]
 
 
 def __getattr__(name: str):
     # Lazy so that `import edgedet` stays light (no cv2/onnxruntime until used).
-    if name in ("Detector", "Detections"):
+    if name in ("Detector", "DetectorOptions", "Detections"):
         from edgedet import runtimes
 
         return getattr(runtimes, name)

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edgedet.data.report import DatasetWarning
+from edgedet.data.cleaning import DatasetWarning
 from edgedet.data.types import Dataset
 from edgedet.errors import InvalidInputError, require
 from edgedet.fileio import PathLike, atomic_write_text
@@ -93,9 +93,10 @@ def evaluate(detector: SupportsDetect, dataset: Dataset, progress: bool = True) 
     mapping = _class_mapping(list(detector.class_names), dataset)
     samples = dataset.samples
     if progress:
-        from tqdm import tqdm
+        from edgedet.progress import progress as progress_bar
 
-        samples = tqdm(samples, desc=f"eval {dataset.name}/{dataset.split}", unit="img")
+        samples = progress_bar(samples, total=len(samples), desc=f"eval {dataset.name}/{dataset.split}",
+                               unit="img", leave=True)
     detections, image_ids, pending = [], [], []
     # A detector with detect_batch (the trainer's validation) gets frames a batch at a time.
     batch_size = getattr(detector, "batch_size", 1) if hasattr(detector, "detect_batch") else 1

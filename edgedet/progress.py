@@ -17,24 +17,42 @@ def progress(items: Iterable[T], total: Optional[int] = None, desc: str = "",
     if not enabled:
         yield from items
         return
+    yield from progress_bar(items, total, desc, **tqdm_options)
+
+
+def progress_bar(items: Iterable[T], total: Optional[int] = None, desc: str = "",
+                 **tqdm_options) -> Iterable[T]:
+    """The bar itself, to iterate and to give fields with ``set_postfix(name=value)``: tqdm's
+    when installed (``leave=False`` unless given), else plain lines."""
     try:
         from tqdm import tqdm
     except ImportError:
-        yield from _plain(items, total, desc)
-        return
-    yield from tqdm(items, total=total, desc=desc, leave=False, dynamic_ncols=True,
-                    file=user_stream(), **tqdm_options)
+        return _PlainBar(items, total, desc)
+    tqdm_options.setdefault("leave", False)
+    return tqdm(items, total=total, desc=desc, dynamic_ncols=True, file=user_stream(),
+                **tqdm_options)
 
 
-def _plain(items: Iterable[T], total: Optional[int], desc: str) -> Iterator[T]:
-    start = last = time.perf_counter()
-    for i, item in enumerate(items, 1):
-        yield item
-        now = time.perf_counter()
-        if now - last > 2.0 or (total and i == total):
-            last = now
-            eta = (now - start) / i * (total - i) if total else 0.0
-            print(f"{desc} {i}/{total or '?'}  eta {eta:.0f}s", file=user_stream(), flush=True)
+class _PlainBar:
+    """A line every two seconds (and at the end) with count, ETA and the postfix fields."""
+
+    def __init__(self, items: Iterable[T], total: Optional[int], desc: str):
+        self.items, self.total, self.desc, self.postfix = items, total, desc, ""
+
+    def set_postfix(self, **fields: object) -> None:
+        self.postfix = "  " + ", ".join(f"{k}={v}" for k, v in fields.items())
+
+    def __iter__(self) -> Iterator[T]:
+        total = self.total
+        start = last = time.perf_counter()
+        for i, item in enumerate(self.items, 1):
+            yield item
+            now = time.perf_counter()
+            if now - last > 2.0 or (total and i == total):
+                last = now
+                eta = (now - start) / i * (total - i) if total else 0.0
+                print(f"{self.desc} {i}/{total or '?'}  eta {eta:.0f}s{self.postfix}",
+                      file=user_stream(), flush=True)
 
 
 class ProgressList(list):

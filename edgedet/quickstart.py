@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
+from edgedet.runtimes.formats import TARGETS, TORCH
+
 STEPS = 5
 
 
@@ -40,7 +42,7 @@ class QuickstartOptions:
     # official 0.1-2.0 (short-run recipe of benchmarks/train_synthetic.py).
     lr: float = 0.08
     scale: tuple[float, float] = (0.5, 1.5)
-    formats: Sequence[str] = ("onnx", "openvino", "tflite")
+    formats: Sequence[str] = TARGETS
     precisions: Sequence[str] = ("fp32", "int8")
     runs: int = 30
     calib_size: int = 64
@@ -92,10 +94,11 @@ def run_quickstart(opts: QuickstartOptions) -> dict[str, Path]:
 
     t = _step(3, f"converting to {', '.join(opts.formats)} x {', '.join(opts.precisions)}, "
                  "then measuring latency and mAP on the val split")
-    plan = BenchmarkPlan(weights=Path(best), formats=["torch", *opts.formats],
+    plan = BenchmarkPlan(weights=Path(best), formats=[TORCH.name, *opts.formats],
                          precisions=list(opts.precisions), calib=data_dir,
                          calib_size=opts.calib_size, out_dir=models_dir,
-                         data=data_dir, data_format="coco", split="val", runs=opts.runs)
+                         data=data_dir, data_format="coco", split="val", runs=opts.runs,
+                         show_report=lambda report: print(report.format()))
     rows = run_benchmark(plan)
     print(f"    done in {time.perf_counter() - t:.0f} s")
 

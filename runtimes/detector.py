@@ -9,22 +9,21 @@ from typing import Optional, Sequence
 import numpy as np
 
 from edgedet.anchors import generate_anchors
+from edgedet.errors import InvalidInputError
 from edgedet.runtimes.backends import open_backend
 from edgedet.runtimes.detections import Detections
-from edgedet.runtimes.options import check_categories, check_count, check_flag, check_fraction
 from edgedet.runtimes.ingraph_postprocess import InGraphPostprocessor
+from edgedet.runtimes.options import DetectorOptions, check_flag
 from edgedet.runtimes.per_thread import PerThread
-from edgedet.runtimes.postprocess import Postprocessor, output_quantizations
+from edgedet.runtimes.postprocess import Postprocessor
 from edgedet.runtimes.preprocess import Preprocessor
 
 
 def detections_in_frame(postprocess: Postprocessor | InGraphPostprocessor, placement,
-                        class_names: Sequence[str], outputs: Sequence[np.ndarray],
-                        **quantization) -> Detections:
+                        class_names: Sequence[str], outputs: Sequence[np.ndarray]) -> Detections:
     """One frame's model outputs -> :class:`Detections` in that frame's pixels (what
-    :meth:`Detector.detect` does after inference; training's batched validation uses it too).
-    ``quantization``: ``cls_quant``/``box_quant`` of integer head outputs."""
-    raw = postprocess(*outputs, content_size=placement.content_size, **quantization)
+    :meth:`Detector.detect` does after inference; training's batched validation uses it too)."""
+    raw = postprocess(*outputs, content_size=placement.content_size)
     boxes = placement.to_original(raw.boxes)
     # Clipping to the frame can still flatten a box that only grazed its edge.
     kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
@@ -42,54 +41,56 @@ class Detector:
 
     Args:
         model_path: model file; its format is read from its content.
-        score_threshold: minimum class probability to report.
-        iou_threshold: NMS overlap above which the lower-scoring box of a class is dropped.
-        max_results: most detections returned per frame.
-        num_threads: CPU threads for inference (1 by default, for predictable latency).
-        categories: optional allow-list of class names; others are never reported.
+        score_threshold, iou_threshold, max_results, num_threads, categories, pre_nms_top_k,
+        denied_categories: see :class:`~edgedet.runtimes.options.DetectorOptions`.
         backend: force a backend ("onnx", "torch", ...) instead of sniffing the file.
-        pre_nms_top_k: most candidates passed from the score filter to NMS.
+        options: all of the settings above at once, instead of as keywords.
+        backend_options: the backend's own settings (e.g. OpenVINO's ``inference_precision``);
+            a name neither the Detector nor the backend takes is an error that lists both.
     """
 
     def __init__(self, model_path: str | Path, score_threshold: float = 0.3,
                  iou_threshold: float = 0.5, max_results: int = 100, num_threads: int = 1,
                  categories: Optional[Sequence[str]] = None, backend: Optional[str] = None,
-                 pre_nms_top_k: int = 1000, **backend_options):
-        check_fraction("score_threshold", score_threshold)
-        check_fraction("iou_threshold", iou_threshold)
-        check_count("max_results", max_results)
-        num_threads = check_count("num_threads", num_threads)
-        check_count("pre_nms_top_k", pre_nms_top_k)
+                 pre_nms_top_k: int = 1000, *, denied_categories: Optional[Sequence[str]] = None,
+                 options: Optional[DetectorOptions] = None, **backend_options):
+        given = DetectorOptions(score_threshold, iou_threshold, max_results, num_threads,
+                                categories, denied_categories, pre_nms_top_k)
+        if options is not None:
+            if not isinstance(options, DetectorOptions):
+                raise InvalidInputError(f"options must be a DetectorOptions, got {options!r}")
+            if given != DetectorOptions():
+                raise InvalidInputError("pass Detector settings either in options= or as "
+                                        "keywords, not both")
+            given = options
+        self.options = given
         self.model_path = Path(model_path)
-        self.backend = open_backend(model_path, num_threads=num_threads, backend=backend,
+        self.backend = open_backend(model_path, num_threads=given.num_threads, backend=backend,
+                                    caller_options=(*DetectorOptions.names(), "backend", "options"),
                                     **backend_options)
         self.metadata = self.backend.metadata
         meta = self.metadata
         self.class_names = list(meta.class_names)
-        class_ids = check_categories(categories, self.class_names)
+        class_ids = given.class_ids(self.class_names)
         # The preprocessor reuses its buffers, so each calling thread gets its own.
         self._preprocessors = PerThread(lambda: Preprocessor(
-            meta.input_size, meta.layout, int(meta.letterbox.get("pad_value", 114)),
+            meta.input_size, meta.layout, meta.letterbox.pad_value,
             input_dtype=self.backend.input_dtype, quantization=meta.input_quantization,
         ))
         self._preprocessors.get()  # made now for this thread, so a bad layout fails here
         # A file whose graph ends in decoding + NMS (TFLite --nms) skips host NMS.
-        self._in_graph_nms = bool(meta.postprocess)
-        if self._in_graph_nms:
+        if meta.postprocess:
             self.postprocess = InGraphPostprocessor(
-                meta.input_size, meta.postprocess, score_threshold, iou_threshold, max_results,
-                class_ids=class_ids)
+                meta.input_size, meta.postprocess, given.score_threshold, given.iou_threshold,
+                given.max_results, class_ids=class_ids)
         else:
+            # Integer outputs are filtered in the quantized domain (see Postprocessor).
             self.postprocess = Postprocessor(
-                generate_anchors(meta.anchor_spec), score_threshold, iou_threshold, max_results,
-                pre_nms_top_k=pre_nms_top_k, class_ids=class_ids,
+                generate_anchors(meta.anchors), given.score_threshold, given.iou_threshold,
+                given.max_results, pre_nms_top_k=given.pre_nms_top_k, class_ids=class_ids,
+                output_quantization=meta.quantization_of_outputs(),
             )
-        # Backends may return raw integer head outputs; the postprocessor filters them in the
-        # quantized domain and dequantizes only the survivors.
-        cls_quant, box_quant = output_quantizations(meta)
-        self._output_quantization = ({} if self._in_graph_nms
-                                     else {"cls_quant": cls_quant, "box_quant": box_quant})
-        self.num_threads = num_threads
+        self.num_threads = given.num_threads
         self._per_call = threading.local()
 
     @property
@@ -125,8 +126,7 @@ class Detector:
         t1 = time.perf_counter()
         outputs = self.backend.infer(tensor)
         t2 = time.perf_counter()
-        detections = detections_in_frame(self.postprocess, placement, self.class_names, outputs,
-                                         **self._output_quantization)
+        detections = detections_in_frame(self.postprocess, placement, self.class_names, outputs)
         t3 = time.perf_counter()
         self._per_call.timings = {
             "preprocess_ms": (t1 - t0) * 1e3, "inference_ms": (t2 - t1) * 1e3,

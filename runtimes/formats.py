@@ -1,12 +1,196 @@
-"""Which kind of model file is this? Decided by content first, suffix second."""
+"""The model-file formats edgedet reads and writes: one row per format, and what loops over them.
+
+Every fact about a format lives in its :class:`ModelFormat` row: file suffixes and the companion
+files written beside it, how its content is recognized, the precisions a conversion can write,
+the pip extras needed to run and to write it, where its edgedet metadata is stored, and the
+backend and converter that handle it (import strings, so that nothing heavy is imported here).
+Adding a format is one row plus its backend and converter modules.
+"""
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
 from edgedet.errors import InvalidInputError, ModelLoadError
 
-FORMATS = ("torch", "onnx", "openvino", "tflite")
-_SUFFIXES = {".pt": "torch", ".pth": "torch", ".onnx": "onnx", ".xml": "openvino", ".tflite": "tflite"}
+if TYPE_CHECKING:
+    from edgedet.metadata import ModelMetadata
+
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
+class Requirement(NamedTuple):
+    """An optional package: the module to import, the pip extra that installs it, and why."""
+
+    module: str
+    extra: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class ModelFormat:
+    """One kind of model file."""
+
+    name: str
+    title: str
+    suffixes: tuple[str, ...]
+    # Does the start of the file (its first 64 bytes) say it is of this format?
+    sniff: Callable[[bytes], bool]
+    metadata_store: str
+    backend: str
+    runtime: Requirement
+    # Files written beside the main one, by suffix (an OpenVINO IR's weights: ".bin").
+    companions: tuple[str, ...] = ()
+    precisions: tuple[str, ...] = ()
+    converter: Optional[str] = None
+    converter_needs: tuple[Requirement, ...] = ()
+    int8_needs: tuple[Requirement, ...] = ()
+    # The converter of the flavour whose graph ends in decoding + NMS (``convert --nms``), if
+    # the format has one; called as ``(model, metadata, out, nms_options, precision, images,
+    # overwrite, report)``.
+    nms_converter: Optional[str] = None
+    # A weak signature (one byte) is tried after the distinctive ones.
+    weak_sniff: bool = False
+
+    @property
+    def suffix(self) -> str:
+        """The suffix edgedet writes."""
+        return self.suffixes[0]
+
+    @property
+    def is_target(self) -> bool:
+        """Whether ``edgedet convert`` writes this format."""
+        return self.converter is not None
+
+    def files(self, path: str | Path) -> list[Path]:
+        """``path`` and its companion files: everything that makes up one model."""
+        p = Path(path)
+        return [p] + [p.with_suffix(s) for s in self.companions]
+
+    def needs(self, precision: str) -> tuple[Requirement, ...]:
+        """Packages a conversion to this format in ``precision`` imports."""
+        return self.converter_needs + (self.int8_needs if precision == "int8" else ())
+
+    def load_nms_converter(self) -> Callable[..., tuple]:
+        """The in-graph-NMS converter (imported now); a clear error if the format has none."""
+        if self.nms_converter is None:
+            able = ", ".join(f.name for f in REGISTRY.values() if f.nms_converter)
+            raise InvalidInputError(
+                f"in-graph NMS (--nms) is available for {able} only, not {self.name}")
+        return _resolve(self.nms_converter)
+
+    def load_backend(self) -> type:
+        """The backend adapter class (imported now)."""
+        return _resolve(self.backend)
+
+    def load_converter(self) -> Callable[..., Path]:
+        """The converter function ``(model, metadata, out, precision, images, overwrite)``."""
+        if self.converter is None:
+            raise InvalidInputError(f"edgedet does not write {self.title} files")
+        return _resolve(self.converter)
+
+    def check_free(self, path: str | Path, overwrite: bool) -> None:
+        """Refuse to replace an existing output (any of its files) unless ``overwrite``."""
+        existing = [str(p) for p in self.files(path) if p.exists()]
+        if not existing or overwrite:
+            return
+        if self.companions:
+            raise InvalidInputError(
+                f"{' and '.join(existing)} already exist(s); pass --force to overwrite")
+        raise InvalidInputError(f"{existing[0]} already exists; pass --force to overwrite it")
+
+    def size_bytes(self, path: str | Path) -> int:
+        """Bytes on disk of the model at ``path``, companion files included."""
+        return sum(p.stat().st_size for p in self.files(path) if p.exists())
+
+    def parse_metadata(self, path: str | Path, text: Optional[str]) -> "ModelMetadata":
+        """The edgedet record of the file at ``path`` from the ``text`` stored in it (None:
+        the file has none, so edgedet did not write it: the error says how to make one)."""
+        from edgedet.metadata import ModelMetadata
+
+        if text is not None:
+            return ModelMetadata.from_json(text, source=str(path))
+        fix = (f"`edgedet convert --weights model.pt --target {self.name} --out model{self.suffix}`"
+               if self.is_target else "`edgedet train` or `edgedet init`")
+        raise ModelLoadError(
+            f"{path} is {_article(self.title.split(' (')[0])} without edgedet metadata, so its "
+            f"input size, classes and anchors are unknown. {'Convert' if self.is_target else 'Make'}"
+            f" it with edgedet: {fix}")
+
+def _resolve(target: str) -> Any:
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _article(noun: str) -> str:
+    return f"a{'n' if noun[0].lower() in 'aeio' else ''} {noun}"
+
+
+def _is_onnx(head: bytes) -> bool:
+    # An ONNX ModelProto starts with field 1 (ir_version, varint): tag byte 0x08.
+    return head[0] == 0x08
+
+
+def _is_openvino(head: bytes) -> bool:
+    stripped = head.lstrip()
+    return stripped.startswith(b"<?xml") or stripped.startswith(b"<net")
+
+
+_CONVERT_TFLITE = (Requirement("litert_torch", "convert", "TFLite conversion"),
+                   Requirement("ai_edge_litert", "convert", "TFLite conversion"))
+_ONNX_EXPORT = Requirement("onnx", "onnx", "ONNX export")
+
+TORCH = ModelFormat(
+    name="torch", title="PyTorch checkpoint (.pt)", suffixes=(".pt", ".pth"),
+    sniff=lambda head: head.startswith(b"PK\x03\x04"),  # torch.save writes a zip archive
+    metadata_store="the checkpoint's 'metadata' entry",
+    backend="edgedet.runtimes.backends.torch_backend:TorchBackend",
+    runtime=Requirement("torch", "train", "running .pt checkpoints"))
+ONNX = ModelFormat(
+    name="onnx", title="ONNX model (.onnx)", suffixes=(".onnx",), sniff=_is_onnx, weak_sniff=True,
+    metadata_store="metadata_props['edgedet']",
+    backend="edgedet.runtimes.backends.onnx_backend:OnnxBackend",
+    runtime=Requirement("onnxruntime", "onnx", "running .onnx models"),
+    precisions=("fp32", "int8"), converter="edgedet.converters.onnx:convert_onnx",
+    converter_needs=(_ONNX_EXPORT, Requirement("onnxruntime", "onnx", "ONNX parity checks")),
+    int8_needs=(Requirement("onnxruntime.quantization", "onnx", "ONNX int8 quantization"),))
+OPENVINO = ModelFormat(
+    name="openvino", title="OpenVINO IR (.xml + .bin)", suffixes=(".xml",), companions=(".bin",),
+    sniff=_is_openvino, metadata_store="rt_info['edgedet']",
+    backend="edgedet.runtimes.backends.openvino_backend:OpenVinoBackend",
+    runtime=Requirement("openvino", "openvino", "running OpenVINO .xml models"),
+    precisions=("fp32", "fp16", "int8"), converter="edgedet.converters.openvino:convert_openvino",
+    converter_needs=(_ONNX_EXPORT, Requirement("openvino", "openvino", "OpenVINO IR export")),
+    int8_needs=(Requirement("nncf", "convert", "OpenVINO int8 quantization"),))
+TFLITE = ModelFormat(
+    name="tflite", title="TFLite model (.tflite)", suffixes=(".tflite",),
+    sniff=lambda head: head[4:8] == b"TFL3",  # the flatbuffer file identifier
+    metadata_store="the 'edgedet' metadata buffer",
+    backend="edgedet.runtimes.backends.tflite_backend:TfliteBackend",
+    runtime=Requirement("ai_edge_litert", "tflite", "running .tflite models"),
+    precisions=("fp32", "int8"), converter="edgedet.converters.tflite:convert_tflite",
+    nms_converter="edgedet.converters.tflite_nms:convert_tflite_nms",
+    converter_needs=_CONVERT_TFLITE,
+    int8_needs=(Requirement("ai_edge_quantizer", "convert", "TFLite int8 quantization"),))
+
+REGISTRY: dict[str, ModelFormat] = {f.name: f for f in (TORCH, ONNX, OPENVINO, TFLITE)}
+FORMATS = tuple(REGISTRY)
+# The formats `edgedet convert` writes, and the precisions each can be written in.
+TARGETS = tuple(name for name, f in REGISTRY.items() if f.is_target)
+SUPPORTED = {name: REGISTRY[name].precisions for name in TARGETS}
+SUFFIXES = {name: REGISTRY[name].suffix for name in TARGETS}
+# Every (target, precision) pair a conversion can write.
+CONVERSIONS = tuple((name, precision) for name in TARGETS for precision in SUPPORTED[name])
+
+
+def get_format(name: str, what: str = "format") -> ModelFormat:
+    """The row called ``name`` (case-insensitive); a clear error naming the choices if none."""
+    row = REGISTRY.get(str(name).lower())
+    if row is None:
+        raise InvalidInputError(f"unknown {what} {name!r}: expected one of {', '.join(FORMATS)}")
+    return row
 
 
 def sniff_format(path: str | Path) -> str:
@@ -20,19 +204,18 @@ def sniff_format(path: str | Path) -> str:
         head = f.read(64)
     if not head:
         raise ModelLoadError(f"{p} is empty (0 bytes); re-export the model")
-    if head.startswith(b"PK\x03\x04"):
-        return "torch"
-    if head[4:8] == b"TFL3":
-        return "tflite"
-    stripped = head.lstrip()
-    if stripped.startswith(b"<?xml") or stripped.startswith(b"<net"):
-        return "openvino"
-    # An ONNX ModelProto starts with field 1 (ir_version, varint): tag byte 0x08.
-    if head[0] == 0x08:
-        return "onnx"
-    guess = _SUFFIXES.get(p.suffix.lower())
+    for row in sorted(REGISTRY.values(), key=lambda f: f.weak_sniff):
+        if row.sniff(head):
+            return row.name
+    guess = next((f.name for f in REGISTRY.values() if p.suffix.lower() in f.suffixes), None)
     raise ModelLoadError(
         f"{p} is not a model file edgedet can read"
         + (f" (its suffix says {guess}, but its content does not match; truncated or corrupt?)" if guess else "")
-        + f"; supported: .pt checkpoints, .onnx, OpenVINO .xml, .tflite"
+        + f"; supported: {', '.join(f.title for f in REGISTRY.values())}"
     )
+
+
+def format_of(path: str | Path) -> ModelFormat:
+    """The row of the file at ``path``, by its content (see :func:`sniff_format`)."""
+    return REGISTRY[sniff_format(path)]
+

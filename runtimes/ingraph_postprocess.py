@@ -11,26 +11,27 @@ import warnings
 
 import numpy as np
 
+from edgedet.metadata import InGraphNms
 from edgedet.runtimes.postprocess import RawDetections, boxes_on_content
 
 
 class InGraphPostprocessor:
     """Same role as :class:`~edgedet.runtimes.postprocess.Postprocessor`, for in-graph NMS."""
 
-    def __init__(self, input_size: int, baked: dict, score_threshold: float = 0.3,
+    def __init__(self, input_size: int, baked: InGraphNms, score_threshold: float = 0.3,
                  iou_threshold: float = 0.5, max_results: int = 100,
                  class_ids: list[int] | None = None):
         self.input_size = float(input_size)
         self.score_threshold = float(score_threshold)
         self.max_results = int(max_results)
         self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
-        floor = float(baked.get("score_threshold", 0.0))
+        floor = float(baked.score_threshold)
         if self.score_threshold < floor:
             warnings.warn(
                 f"score_threshold {score_threshold} is below the {floor} built into this model's "
                 "graph: detections scoring between the two are never reported", stacklevel=3)
-        baked_iou = baked.get("iou_threshold")
-        if baked_iou is not None and abs(float(baked_iou) - iou_threshold) > 1e-6:
+        baked_iou = baked.iou_threshold
+        if abs(float(baked_iou) - iou_threshold) > 1e-6:
             warnings.warn(
                 f"iou_threshold {iou_threshold} is ignored: this model's graph runs NMS with "
                 f"IoU threshold {baked_iou} (convert again to change it)", stacklevel=3)

@@ -1,10 +1,13 @@
-"""Checks on what a caller may set on a ``Detector``: each names the option, what it must be
-and what it got, so a wrong value fails at construction instead of inside ``detect()``."""
+"""What a caller may set on a ``Detector`` (:class:`DetectorOptions`) and the checks on each
+value: they name the option, what it must be and what it got, so a wrong value fails at
+construction instead of inside ``detect()``."""
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
-from typing import Optional, Sequence
+from dataclasses import dataclass, fields
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -33,24 +36,94 @@ def check_flag(name: str, value: object) -> bool:
     return bool(value)
 
 
-def check_categories(categories: Optional[Sequence[str]], class_names: Sequence[str]) -> Optional[list[int]]:
-    """Class ids of an allow-list of class names (None: every class)."""
-    if categories is None:
+def check_names(name: str, names: object) -> Optional[tuple[str, ...]]:
+    """None, or a non-empty list of distinct strings (a lone string is refused: it is not a list)."""
+    if names is None:
         return None
-    if isinstance(categories, (str, bytes)) or not isinstance(categories, Sequence):
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
         raise InvalidInputError(
-            f"categories must be a list of class names such as [{class_names[0]!r}] (or None for "
-            f"every class), got {categories!r}")
-    if not categories:
-        raise InvalidInputError("categories is empty, so nothing could ever be reported; pass "
-                                "None for every class")
-    not_names = [c for c in categories if not isinstance(c, str)]
+            f"{name} must be a list of class names such as ['person'] (or None for every class), "
+            f"got {names!r}")
+    if not names:
+        raise InvalidInputError(f"{name} is empty; pass None for every class")
+    not_names = [c for c in names if not isinstance(c, str)]
     if not_names:
-        raise InvalidInputError(f"categories must be class names (strings), got {not_names}")
-    repeated = sorted({c for c in categories if list(categories).count(c) > 1})
+        raise InvalidInputError(f"{name} must be class names (strings), got {not_names}")
+    repeated = sorted({c for c in names if list(names).count(c) > 1})
     if repeated:
-        raise InvalidInputError(f"categories lists {repeated} more than once; name each class once")
-    unknown = [c for c in categories if c not in class_names]
-    if unknown:
-        raise InvalidInputError(f"unknown categories {unknown}; this model knows {list(class_names)}")
-    return [list(class_names).index(c) for c in categories]
+        raise InvalidInputError(f"{name} lists {repeated} more than once; name each class once")
+    return tuple(names)
+
+
+def check_categories(categories: Optional[Sequence[str]], class_names: Sequence[str],
+                     denied: Optional[Sequence[str]] = None) -> Optional[list[int]]:
+    """Class ids to report: the allow-list ``categories`` (None: every class) less ``denied``;
+    None when that is every class."""
+    allowed = check_names("categories", categories)
+    denied = check_names("denied_categories", denied) or ()
+    for name, given in (("categories", allowed or ()), ("denied_categories", denied)):
+        unknown = [c for c in given if c not in class_names]
+        if unknown:
+            raise InvalidInputError(f"unknown {name} {unknown}; this model knows {list(class_names)}")
+    if allowed is None and not denied:
+        return None
+    kept = [c for c in (allowed or class_names) if c not in denied]
+    if not kept:
+        raise InvalidInputError("categories and denied_categories leave no class, so nothing "
+                                "could ever be reported")
+    return [list(class_names).index(c) for c in kept]
+
+
+@dataclass(frozen=True)
+class DetectorOptions:
+    """What a caller may set on a :class:`~edgedet.runtimes.detector.Detector`, checked here.
+
+    Args:
+        score_threshold: minimum class probability to report.
+        iou_threshold: NMS overlap above which the lower-scoring box of a class is dropped.
+        max_results: most detections returned per frame.
+        num_threads: CPU threads for inference (1 by default, for predictable latency).
+        categories: allow-list of class names; others are never reported (None: all).
+        denied_categories: class names never reported.
+        pre_nms_top_k: most candidates passed from the score filter to NMS.
+    """
+
+    score_threshold: float = 0.3
+    iou_threshold: float = 0.5
+    max_results: int = 100
+    num_threads: int = 1
+    categories: Optional[tuple[str, ...]] = None
+    denied_categories: Optional[tuple[str, ...]] = None
+    pre_nms_top_k: int = 1000
+
+    def __post_init__(self) -> None:
+        checked = {
+            "score_threshold": check_fraction("score_threshold", self.score_threshold),
+            "iou_threshold": check_fraction("iou_threshold", self.iou_threshold),
+            "max_results": check_count("max_results", self.max_results),
+            "num_threads": check_count("num_threads", self.num_threads),
+            "categories": check_names("categories", self.categories),
+            "denied_categories": check_names("denied_categories", self.denied_categories),
+            "pre_nms_top_k": check_count("pre_nms_top_k", self.pre_nms_top_k),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def class_ids(self, class_names: Sequence[str]) -> Optional[list[int]]:
+        """Ids of the classes to report for a model with ``class_names`` (None: all)."""
+        return check_categories(self.categories, class_names, self.denied_categories)
+
+
+def refuse_unknown(given: Iterable[str], valid: Sequence[str], where: str, takes: str) -> None:
+    """A clear error for option names not in ``valid``, with the closest valid name;
+    ``takes`` lists what is valid, in words."""
+    unknown = sorted(set(given) - set(valid))
+    if not unknown:
+        return
+    hints = [f"{u} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(u, valid, 1))
+             else u for u in unknown]
+    raise InvalidInputError(f"unknown option(s) {', '.join(hints)} for {where}; {takes}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgedet.anchors import decode_boxes
+from edgedet.metadata import TensorQuantization
 from edgedet.runtimes.nms import batched_nms
 from edgedet.runtimes.options import check_count, check_fraction
 
@@ -18,36 +19,6 @@ def score_to_logit(score: float) -> float:
     if score >= 1.0:
         return math.inf
     return math.log(score / (1.0 - score))
-
-
-@dataclass(frozen=True)
-class OutputQuantization:
-    """Affine parameters of a quantized output: real = scale * (q - zero_point)."""
-
-    scale: float
-    zero_point: int
-
-    @classmethod
-    def from_metadata(cls, record: dict | None) -> "OutputQuantization | None":
-        return None if not record else cls(float(record["scale"]), int(record["zero_point"]))
-
-    def threshold(self, real_threshold: float, dtype: np.dtype) -> float:
-        """The value q_t such that ``q > q_t`` exactly when ``real(q) > real_threshold``."""
-        if math.isinf(real_threshold):
-            return real_threshold
-        q = math.floor(real_threshold / self.scale + self.zero_point)
-        limits = np.iinfo(dtype)
-        return float(min(max(q, limits.min - 1), limits.max))
-
-    def dequantize(self, q: np.ndarray) -> np.ndarray:
-        return (q.astype(np.float32) - self.zero_point) * np.float32(self.scale)
-
-
-def output_quantizations(metadata) -> tuple[OutputQuantization | None, OutputQuantization | None]:
-    """(class logits, box regression) quantization of a model's outputs; None where float."""
-    records = metadata.output_quantization or {}
-    return (OutputQuantization.from_metadata(records.get("cls_logits")),
-            OutputQuantization.from_metadata(records.get("box_regression")))
 
 
 @dataclass
@@ -70,14 +41,17 @@ class Postprocessor:
     """Turns ``cls_logits [N, C]`` and ``box_regression [N, 4]`` into detections.
 
     Only (anchor, class) pairs whose logit clears the threshold are touched after the first
-    comparison; at most ``pre_nms_top_k`` of them reach decoding and NMS. Quantized (integer)
-    outputs are compared in their own domain and only the survivors are dequantized.
+    comparison; at most ``pre_nms_top_k`` of them reach decoding and NMS. Integer outputs of
+    a quantized model (``output_quantization``: the model's (class, box) parameters) are
+    compared in their own domain and only the survivors are dequantized.
     """
 
     def __init__(self, anchors: np.ndarray, score_threshold: float = 0.3,
                  iou_threshold: float = 0.5, max_results: int = 100,
-                 pre_nms_top_k: int = 1000, class_ids: list[int] | None = None):
+                 pre_nms_top_k: int = 1000, class_ids: list[int] | None = None,
+                 output_quantization: tuple[TensorQuantization | None, ...] = (None, None)):
         self.anchors = anchors.astype(np.float32)
+        self.cls_quant, self.box_quant = output_quantization
         self.score_threshold = check_fraction("score_threshold", score_threshold)
         self.logit_threshold = score_to_logit(self.score_threshold)
         self.iou_threshold = check_fraction("iou_threshold", iou_threshold)
@@ -86,14 +60,13 @@ class Postprocessor:
         self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
 
     def __call__(self, cls_logits: np.ndarray, box_regression: np.ndarray,
-                 cls_quant: OutputQuantization | None = None,
-                 box_quant: OutputQuantization | None = None,
                  content_size: tuple[float, float] | None = None) -> RawDetections:
-        """Detections from one image's head outputs (float, or integer with ``*_quant``).
+        """Detections from one image's head outputs (float, or the quantized model's integers).
 
         ``content_size`` (width, height in input pixels) is where the frame lies in a
         top-left letterbox; boxes entirely in the padding beyond it are dropped before NMS.
         """
+        cls_quant, box_quant = self.cls_quant, self.box_quant
         cls_logits = cls_logits.reshape(self.anchors.shape[0], -1)
         box_regression = box_regression.reshape(self.anchors.shape[0], 4)
         if self.allowed is not None:

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from edgedet.errors import InvalidInputError
+from edgedet.metadata import PAD_VALUE, TensorQuantization
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def validate_frame(frame: object) -> np.ndarray:
     return frame
 
 
-def letterbox(image: np.ndarray, size: int, pad_value: int = 114,
+def letterbox(image: np.ndarray, size: int, pad_value: int = PAD_VALUE,
               out: np.ndarray | None = None) -> tuple[np.ndarray, LetterboxInfo]:
     """Resize ``image`` (HxWxC) to fit a ``size`` x ``size`` square keeping its aspect ratio,
     top-left aligned, padding the rest with ``pad_value``. Writes into ``out`` if given."""
@@ -76,8 +77,9 @@ class Preprocessor:
     scale 1 / zero point 0, or int8 with scale 1 / zero point -128) skip float maths.
     """
 
-    def __init__(self, input_size: int, layout: str = "NCHW", pad_value: int = 114,
-                 input_dtype: np.dtype = np.float32, quantization: dict | None = None):
+    def __init__(self, input_size: int, layout: str = "NCHW", pad_value: int = PAD_VALUE,
+                 input_dtype: np.dtype = np.float32,
+                 quantization: TensorQuantization | None = None):
         if layout not in ("NCHW", "NHWC"):
             raise InvalidInputError(f"unsupported input layout {layout!r}: expected NCHW or NHWC")
         self.size = input_size
@@ -89,10 +91,10 @@ class Preprocessor:
         self._tensor = np.empty(shape, dtype=input_dtype)
         self._fill = self._choose_fill(np.dtype(input_dtype), quantization)
 
-    def _choose_fill(self, dtype: np.dtype, q: dict | None):
+    def _choose_fill(self, dtype: np.dtype, q: TensorQuantization | None):
         if q is None or dtype.kind == "f":
             return self._fill_copy
-        scale, zero = float(q["scale"]), int(q["zero_point"])
+        scale, zero = q.scale, q.zero_point
         if dtype == np.uint8 and scale == 1.0 and zero == 0:
             return self._fill_copy
         if dtype == np.int8 and scale == 1.0 and zero == -128:
@@ -111,7 +113,7 @@ class Preprocessor:
 
     def _fill_affine(self, canvas: np.ndarray) -> None:
         q = self.quantization
-        values = np.round(self._pixels(canvas).astype(np.float32) / q["scale"] + q["zero_point"])
+        values = np.round(self._pixels(canvas).astype(np.float32) / q.scale + q.zero_point)
         limits = np.iinfo(self._tensor.dtype)
         np.copyto(self._tensor[0], np.clip(values, limits.min, limits.max), casting="unsafe")
 

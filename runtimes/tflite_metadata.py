@@ -1,4 +1,5 @@
-"""Read named metadata buffers from a .tflite flatbuffer without any TFLite package.
+"""What a .tflite file says about itself: named metadata buffers (read from the flatbuffer
+without any TFLite package) and the tensor names of its signature (read from an interpreter).
 
 TFLite models carry ``metadata: [Metadata{name, buffer}]`` entries that point into the
 model's ``buffers``; interpreters ignore them. Only the few fields needed are decoded here
@@ -77,3 +78,14 @@ def read_tflite_metadata(buf: bytes) -> dict[str, bytes]:
         return found
     except (struct.error, IndexError) as exc:
         raise ValueError(f"corrupt TFLite flatbuffer ({exc})") from exc
+
+
+def signature_names(interpreter) -> tuple[str, str, list[str]]:
+    """(signature key, input name, output names in model order) of a single-signature model.
+
+    litert-torch names signature outputs output_0, output_1, ... in the model's order.
+    """
+    signatures = interpreter.get_signature_list()
+    key = next(iter(signatures))
+    outputs = sorted(signatures[key]["outputs"], key=lambda n: int(n.rsplit("_", 1)[-1]))
+    return key, signatures[key]["inputs"][0], outputs

@@ -7,6 +7,16 @@ import pytest
 
 CLASS_NAMES = ["circle", "square", "triangle"]
 SMALL_SIZE = 256
+# Fixtures that make models (and so take seconds to minutes): the fast tier uses none.
+MODEL_FIXTURES = {"small_checkpoint", "small_onnx"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Keep ``-m fast`` fast: a fast-marked test may not ask for a model-making fixture."""
+    for item in items:
+        used = MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("fast") and used:
+            raise pytest.UsageError(f"{item.nodeid} is marked fast but uses {sorted(used)}")
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgedet.runtimes.formats import CONVERSIONS, SUFFIXES
+
 CALIB_COUNT = 6
-SUFFIX = {"onnx": ".onnx", "openvino": ".xml", "tflite": ".tflite"}
-ALL_FORMATS = [("onnx", "fp32"), ("onnx", "int8"), ("openvino", "fp32"), ("openvino", "fp16"),
-               ("openvino", "int8"), ("tflite", "fp32"), ("tflite", "int8")]
+ALL_FORMATS = list(CONVERSIONS)
 
 
 def write_calibration_folder(folder: Path, count: int = CALIB_COUNT) -> Path:
@@ -48,7 +48,7 @@ class ConvertedCache:
         if key not in self.files:
             from edgedet.converters import convert_with_report
 
-            out = self.out_dir / f"{target}_{precision}{SUFFIX[target]}"
+            out = self.out_dir / f"{target}_{precision}{SUFFIXES[target]}"
             path, report = convert_with_report(self.checkpoint, target, out, precision=precision,
                                                calib=self.calib, calib_size=CALIB_COUNT)
             self.files[key], self.reports[key] = path, report

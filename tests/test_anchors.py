@@ -4,6 +4,8 @@ import pytest
 
 from edgedet.anchors import AnchorSpec, box_iou, decode_boxes, encode_boxes, generate_anchors
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 
 def test_d0_anchor_count():
     spec = AnchorSpec(512)

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from demo_media import FakeCamera, wait_until
 
 from edgedet.apps.capture import LatestFrameGrabber
+
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
 
 def test_slow_consumer_gets_newest_frame_and_drops_the_rest():

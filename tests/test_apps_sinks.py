@@ -16,6 +16,8 @@ from edgedet.apps.stats import Smoothed, StageTimes
 from edgedet.errors import InvalidInputError
 from edgedet.runtimes import Detections
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 NAMES = ["circle", "square"]
 
 

@@ -60,7 +60,7 @@ def test_int8_outputs_are_raw_and_dequantized_with_the_files_params(cache):
     scale, zero_point = det.backend._outputs[0]["quantization"]
     np.testing.assert_allclose(cls_logits, (raw_cls.astype(np.float32) - zero_point) * scale)
     q = det.metadata.output_quantization["cls_logits"]
-    assert (q["scale"], q["zero_point"]) == pytest.approx((scale, zero_point))
+    assert (q.scale, q.zero_point) == pytest.approx((scale, zero_point))
 
 
 def test_detections_from_int8_outputs_equal_float_postprocessing(cache):

@@ -55,3 +55,24 @@ def test_runs_must_be_positive(small_onnx):
 def test_cli_runs_zero_is_a_clear_error(small_onnx, capsys):
     assert main(["benchmark", str(small_onnx), "--runs", "0"]) == 2
     assert "--runs must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_convert_all_loops_over_the_registry_and_shows_each_report(tmp_path, monkeypatch):
+    import edgedet.converters
+    from edgedet.benchmarking.runner import BenchmarkPlan, convert_all
+    from edgedet.errors import InvalidInputError
+
+    def fake_convert(weights, target, out, precision, **options):
+        if target not in ("onnx", "tflite"):
+            raise InvalidInputError(f"unknown target {target!r}")
+        return out, f"report of {out.name}"
+
+    monkeypatch.setattr(edgedet.converters, "convert_with_report", fake_convert)
+    shown, failed = [], []
+    weights = tmp_path / "d0.pt"
+    plan = BenchmarkPlan(weights=weights, formats=["torch", "onnx", "tflite", "caffe"],
+                         precisions=["fp32"], out_dir=tmp_path / "out", show_report=shown.append)
+    paths = convert_all(plan, failed)
+    assert [p.name for p in paths] == ["d0.pt", "d0_fp32.onnx", "d0_fp32.tflite"]
+    assert shown == ["report of d0_fp32.onnx", "report of d0_fp32.tflite"]
+    assert [(r.format, r.path.endswith("d0_fp32.caffe")) for r in failed] == [("caffe", True)]

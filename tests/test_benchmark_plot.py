@@ -9,6 +9,8 @@ import pytest
 from edgedet.benchmarking.latency import LatencyStats, ModelResult
 from edgedet.benchmarking.report import plot_figure, save_plot
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 pytest.importorskip("matplotlib")
 
 # Medians measured for the README's BCCD table (2026-11-22): seven files within 0.009 mAP.

@@ -9,6 +9,8 @@ from convert_fixtures import write_calibration_folder
 from edgedet.converters.calibration import calibration_paths, load_calibration_images
 from edgedet.runtimes.preprocess import letterbox
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 
 def test_folder_images_are_letterboxed_rgb(tmp_path):
     folder = write_calibration_folder(tmp_path / "imgs", count=3)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from convert_fixtures import shared_cache
-from edgedet.metadata import METADATA_KEY
+from edgedet.metadata import METADATA_KEY, TensorQuantization
 from edgedet.runtimes.tflite_metadata import read_tflite_metadata
 
 schema = pytest.importorskip("ai_edge_litert.schema_py_generated")
@@ -63,14 +63,14 @@ def test_int8_io_and_pixel_mapping(int8_file):
     assert backend.input_dtype == np.int8
     assert meta.layout == "NHWC"
     q = meta.input_quantization
-    assert q == {"dtype": "int8", "scale": 1.0, "zero_point": -128}
+    assert q == TensorQuantization(scale=1.0, zero_point=-128, dtype="int8")
     # uint8 pixels land exactly on int8 values: q = p - 128 == (p ^ 0x80) viewed as int8
     pixels = np.arange(256, dtype=np.uint8)
-    quantized = np.clip(np.round(pixels / q["scale"] + q["zero_point"]), -128, 127).astype(np.int8)
+    quantized = np.clip(np.round(pixels / q.scale + q.zero_point), -128, 127).astype(np.int8)
     np.testing.assert_array_equal(quantized, (pixels ^ 0x80).view(np.int8))
     assert set(meta.output_quantization) == {"cls_logits", "box_regression"}
     for params in meta.output_quantization.values():
-        assert params["dtype"] == "int8" and params["scale"] > 0
+        assert params.dtype == "int8" and params.scale > 0
     details = backend.interpreter.get_output_details()
     assert all(d["dtype"] == np.int8 for d in details)
 

@@ -7,6 +7,8 @@ import pytest
 from edgedet.data.augment import AugmentConfig, augment
 from edgedet.runtimes.preprocess import letterbox
 
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
 COLORS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)]
 BOXES = np.array([[10, 10, 70, 50], [100, 20, 180, 110], [30, 80, 90, 150], [200, 60, 290, 150]],
                  dtype=np.float32)

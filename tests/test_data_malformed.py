@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from edgedet.data import load_dataset
-from edgedet.data.report import DatasetWarning
+from edgedet.data.cleaning import DatasetWarning
+
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
 GOOD_ANNOTATION = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20]}
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convert_fixtures import SUFFIX, run_backend, write_calibration_folder
+from convert_fixtures import run_backend, write_calibration_folder
 from edgedet.checkpoint import load_checkpoint
 from edgedet.converters import convert
 from edgedet.converters.calibration import load_calibration_images
 from edgedet.converters.parity import reference_outputs, sqnr_db
 from edgedet.runtimes.backends import open_backend
+from edgedet.runtimes.formats import SUFFIXES
 from effdet_fixtures import require_effdet_dir
 
 FP32_TOLERANCE = 1e-3
@@ -44,7 +45,7 @@ def _outputs(path, images, **options):
 @pytest.mark.parametrize("target", ["onnx", "openvino", "tflite"])
 def test_fp32_equals_pytorch(imported, tmp_path, target):
     path, _, images, ref = imported
-    out = convert(path, target, tmp_path / f"m{SUFFIX[target]}", report=False)
+    out = convert(path, target, tmp_path / f"m{SUFFIXES[target]}", report=False)
     options = {"inference_precision": "f32"} if target == "openvino" else {}
     got = _outputs(out, images[:1], **options)
     (ref_cls, ref_box), (cls_logits, boxes) = ref[0], got[0]
@@ -55,7 +56,7 @@ def test_fp32_equals_pytorch(imported, tmp_path, target):
 @pytest.mark.parametrize("target", ["onnx", "openvino", "tflite"])
 def test_int8_converts_and_tracks_pytorch(imported, tmp_path, target):
     path, calib, images, ref = imported
-    out = convert(path, target, tmp_path / f"m{SUFFIX[target]}", precision="int8", calib=calib,
+    out = convert(path, target, tmp_path / f"m{SUFFIXES[target]}", precision="int8", calib=calib,
                   calib_size=CALIB, report=False)
     got = _outputs(out, images)
     for i in (0, 1):

@@ -121,7 +121,7 @@ def test_effdet_anchor_layout():
 def test_default_metadata_is_unchanged():
     """Models trained by edgedet keep today's records: no anchor multipliers key, default variant."""
     meta = make_metadata("d0", ["a"], 256)
-    assert "aspect_multipliers" not in meta.anchors
+    assert "aspect_multipliers" not in meta.to_dict()["anchors"]
     assert meta.model_variant.is_default
     legacy = meta.to_dict()
     del legacy["variant"]  # a file written before variants existed

@@ -6,10 +6,13 @@ import warnings
 import numpy as np
 import pytest
 
+from edgedet.metadata import InGraphNms
 from edgedet.runtimes.ingraph_postprocess import InGraphPostprocessor
 
-BAKED = {"op": "TFLite_Detection_PostProcess", "score_threshold": 0.1, "iou_threshold": 0.5,
-         "max_detections": 4, "regular_nms": True}
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
+
+BAKED = InGraphNms(op="TFLite_Detection_PostProcess", score_threshold=0.1, iou_threshold=0.5,
+                   max_detections=4, regular_nms=True)
 
 
 def _outputs():

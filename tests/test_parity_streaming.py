@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from edgedet.converters.calibration import LazySamples, nchw_float, to_nchw_float
 from edgedet.converters.parity import ParityAccumulator, compare, sqnr_db
 from edgedet.metadata import make_metadata
+
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
 
 def _outputs(rng, n, classes, scale=1.0):

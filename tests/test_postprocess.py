@@ -4,7 +4,10 @@ import pytest
 
 from edgedet.anchors import AnchorSpec, decode_boxes, generate_anchors
 from edgedet.runtimes.nms import batched_nms, nms
-from edgedet.runtimes.postprocess import OutputQuantization, Postprocessor, score_to_logit
+from edgedet.metadata import TensorQuantization
+from edgedet.runtimes.postprocess import Postprocessor, score_to_logit
+
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
 
 def _iou(a, b):
@@ -127,12 +130,13 @@ def test_score_to_logit_edges():
 def test_quantized_domain_filter_equals_float_filter(score_threshold):
     rng = np.random.default_rng(11)
     anchors = generate_anchors(AnchorSpec(128))
-    cls_q = OutputQuantization(scale=0.05, zero_point=40)
-    box_q = OutputQuantization(scale=0.01, zero_point=-3)
+    cls_q = TensorQuantization(scale=0.05, zero_point=40)
+    box_q = TensorQuantization(scale=0.01, zero_point=-3)
     q_cls = rng.integers(-128, 128, (len(anchors), 3)).astype(np.int8)
     q_box = rng.integers(-128, 128, (len(anchors), 4)).astype(np.int8)
-    post = Postprocessor(anchors, score_threshold, 0.5, 100, pre_nms_top_k=300)
-    in_int8 = post(q_cls, q_box, cls_q, box_q)
+    post = Postprocessor(anchors, score_threshold, 0.5, 100, pre_nms_top_k=300,
+                         output_quantization=(cls_q, box_q))
+    in_int8 = post(q_cls, q_box)
     in_float = post(cls_q.dequantize(q_cls), box_q.dequantize(q_box))
     assert len(in_int8.scores) > 0
     assert np.array_equal(in_int8.class_ids, in_float.class_ids)
@@ -140,7 +144,7 @@ def test_quantized_domain_filter_equals_float_filter(score_threshold):
 
 
 def test_quantized_threshold_is_exact_at_the_boundary():
-    q = OutputQuantization(scale=0.5, zero_point=0)
+    q = TensorQuantization(scale=0.5, zero_point=0)
     t = q.threshold(1.0, np.dtype(np.int8))  # real 1.0 is q = 2 exactly: must not pass
     assert t == 2.0
     assert q.threshold(1.2, np.dtype(np.int8)) == 2.0  # q = 3 (1.5) passes, q = 2 (1.0) not

@@ -2,7 +2,10 @@
 import numpy as np
 import pytest
 
+from edgedet.metadata import TensorQuantization
 from edgedet.runtimes.preprocess import Preprocessor
+
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
 
 @pytest.fixture
@@ -27,7 +30,7 @@ def reference(frame, layout, scale=1.0, zero=0, dtype=np.float32):
     (np.uint8, 0.5, 10),
 ])
 def test_quantized_inputs_match_affine_reference(frame, layout, dtype, scale, zero):
-    q = {"dtype": np.dtype(dtype).name, "scale": scale, "zero_point": zero}
+    q = TensorQuantization(scale, zero, np.dtype(dtype).name)
     got = Preprocessor(64, layout, input_dtype=dtype, quantization=q)(frame)[0]
     assert got.dtype == dtype
     assert np.array_equal(got, reference(frame, layout, scale, zero, dtype))

@@ -26,7 +26,7 @@ from edgedet.anchors import box_iou  # noqa: E402
 from edgedet.converters.tflite_nms import (CUSTOM_OP, NmsOptions,  # noqa: E402
                                            detector_file, normalized_center_anchors)
 from edgedet.errors import EdgedetError, InvalidInputError  # noqa: E402
-from edgedet.metadata import METADATA_KEY, ModelMetadata  # noqa: E402
+from edgedet.metadata import METADATA_KEY, ModelMetadata, TensorQuantization  # noqa: E402
 from edgedet.runtimes.tflite_metadata import read_tflite_metadata  # noqa: E402
 
 IMAGES = 6  # the fixture model's training images, also used for calibration and checks
@@ -184,11 +184,11 @@ def test_metadata_records(files, precision):
     content = files[f"nms_{precision}"].read_bytes()
     found = read_tflite_metadata(content)
     meta = ModelMetadata.from_json(found[METADATA_KEY].decode())
-    assert meta.postprocess == {"op": CUSTOM_OP, "score_threshold": BAKED_SCORE,
-                                "iou_threshold": 0.5, "max_detections": 100,
-                                "regular_nms": True}
+    assert meta.postprocess.to_dict() == {"op": CUSTOM_OP, "score_threshold": BAKED_SCORE,
+                                          "iou_threshold": 0.5, "max_detections": 100,
+                                          "regular_nms": True}
     assert meta.format_version == 2 and meta.output_quantization is None
-    assert meta.input_quantization == ({"dtype": "uint8", "scale": 1.0, "zero_point": 0}
+    assert meta.input_quantization == (TensorQuantization(scale=1.0, zero_point=0, dtype="uint8")
                                        if precision == "int8" else None)
     assert meta.class_names == class_names() and meta.precision == precision
     task = found["TFLITE_METADATA"]
@@ -226,7 +226,7 @@ def test_cli_writes_an_nms_file(files, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "in-graph NMS" in result.stdout
     meta = ModelMetadata.from_json(read_tflite_metadata(out.read_bytes())[METADATA_KEY].decode())
-    assert meta.postprocess["score_threshold"] == 0.2 and meta.postprocess["max_detections"] == 10
+    assert meta.postprocess.score_threshold == 0.2 and meta.postprocess.max_detections == 10
     assert _op_names(schema.Model.GetRootAsModel(out.read_bytes(), 0))[-1] == CUSTOM_OP
 
 

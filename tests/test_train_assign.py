@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import pytest
 
 from edgedet.anchors import AnchorSpec, box_iou, encode_boxes, generate_anchors
 from edgedet.train.assign import TargetAssigner, box_iou_batched, encode_boxes_torch, pad_boxes
 from edgedet.train.targets import IGNORE, POSITIVE_IOU, assign_targets
+
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
 
 def _random_boxes(rng: np.random.Generator, count: int, size: int) -> np.ndarray:

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import pytest
 
 from edgedet.anchors import decode_boxes
 from edgedet.train.loss import LossConfig, detection_loss, focal_loss
 from edgedet.train.targets import BACKGROUND, IGNORE, assign_targets
+
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
 
 def test_hand_made_matching():

@@ -80,11 +80,9 @@ def open_detectors(paths: Sequence[str | Path], threads: int = 1, **detector_opt
 
 def model_size_mb(path: Path) -> float:
     """Size of a model file in MB, counting an OpenVINO IR's .bin with its .xml."""
-    size = path.stat().st_size
-    weights = path.with_suffix(".bin")  # OpenVINO keeps weights beside the .xml
-    if path.suffix == ".xml" and weights.exists():
-        size += weights.stat().st_size
-    return size / 1e6
+    from edgedet.runtimes.formats import format_of
+
+    return format_of(path).size_bytes(path) / 1e6
 
 
 def measure_latency(paths: Sequence[str | Path], frame: np.ndarray, runs: int = 50,

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from edgedet.benchmarking.latency import ModelResult, measure_latency
 from edgedet.errors import EdgedetError, InvalidInputError
 
-# Score threshold and detection cap for mAP (COCO protocol keeps 100 per image).
-EVAL_SCORE_THRESHOLD = 0.001
-EVAL_MAX_RESULTS = 100
 
 
 @dataclass
@@ -34,24 +31,33 @@ class BenchmarkPlan:
     warmup: int = 5
     threads: int = 1
     image: Optional[Path] = None
+    # Called with each conversion's parity report (the CLI prints it); None: not shown.
+    show_report: Optional[Callable] = None
 
 
 def convert_all(plan: BenchmarkPlan, failed: list[ModelResult]) -> list[Path]:
     """Convert ``plan.weights`` to every requested format x precision; failures become rows."""
-    from edgedet.converters import SUFFIXES, convert
+    from edgedet.converters import convert_with_report
+    from edgedet.runtimes.formats import REGISTRY
 
     out_dir = plan.out_dir or plan.weights.with_name(plan.weights.stem + "_bench")
     paths = []
     for fmt in plan.formats:
-        if fmt == "torch":
+        row = REGISTRY.get(fmt)
+        if row is not None and not row.is_target:  # the checkpoint itself
             paths.append(plan.weights)
             continue
+        # An unknown name still gets a row: convert() fails on it with a clear message.
+        suffix = row.suffix if row is not None else "." + fmt
         for precision in plan.precisions:
-            out = out_dir / f"{plan.weights.stem}_{precision}{SUFFIXES.get(fmt, '.' + fmt)}"
+            out = out_dir / f"{plan.weights.stem}_{precision}{suffix}"
             try:
-                paths.append(convert(plan.weights, fmt, out, precision=precision,
-                                     calib=plan.calib, calib_size=plan.calib_size,
-                                     overwrite=True, report=plan.parity_report))
+                path, report = convert_with_report(
+                    plan.weights, fmt, out, precision=precision, calib=plan.calib,
+                    calib_size=plan.calib_size, overwrite=True, report=plan.parity_report)
+                paths.append(path)
+                if report is not None and plan.show_report is not None:
+                    plan.show_report(report)
             except (EdgedetError, OSError, RuntimeError, ValueError) as exc:
                 failed.append(ModelResult(path=str(out), format=fmt, precision=precision,
                                           error=f"conversion failed: {exc}"))
@@ -89,7 +95,7 @@ def load_eval_dataset(plan: BenchmarkPlan):
 
 def add_map(rows: list[ModelResult], dataset, threads: int) -> None:
     """Fill ``map``/``map50`` of each working row by evaluating through a Detector."""
-    from edgedet.evaluation import evaluate
+    from edgedet.evaluation import EVAL_MAX_RESULTS, EVAL_SCORE_THRESHOLD, evaluate
     from edgedet.runtimes import Detector
 
     for row in rows:

@@ -4,14 +4,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from edgedet.runtimes.formats import FORMATS, PRECISIONS
+
 HELP = "measure latency (and mAP) of model files side by side"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("models", nargs="*", type=Path, metavar="MODEL", help="model files to measure")
     p.add_argument("--weights", type=Path, help="checkpoint to convert and measure")
-    p.add_argument("--formats", default="onnx", help="with --weights: torch,onnx,openvino,tflite")
-    p.add_argument("--precisions", default="fp32", help="with --weights: fp32,fp16,int8")
+    p.add_argument("--formats", default="onnx", help=f"with --weights: {','.join(FORMATS)}")
+    p.add_argument("--precisions", default="fp32", help=f"with --weights: {','.join(PRECISIONS)}")
     p.add_argument("--calib", type=Path, help="calibration images/dataset for int8 (default: --data)")
     p.add_argument("--calib-size", type=int, default=200, help="most calibration images (default 200)")
     p.add_argument("--no-report", action="store_true", help="skip the parity report of each conversion")
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         calib_size=args.calib_size, parity_report=not args.no_report, out_dir=args.out,
         data=args.data, data_format=args.data_format, split=args.split, runs=args.runs,
         warmup=args.warmup, threads=args.threads, image=args.image,
+        show_report=lambda report: print(report.format()),
     )
     rows = run_benchmark(plan)
     from edgedet.benchmarking.machine import cpu_name

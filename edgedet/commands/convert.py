@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
+from edgedet.runtimes.formats import PRECISIONS, REGISTRY, SUPPORTED, TARGETS
 
-HELP = "convert a checkpoint to a deployable model file (onnx, openvino, tflite)"
+HELP = f"convert a checkpoint to a deployable model file ({', '.join(TARGETS)})"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from edgedet.converters import PRECISIONS, SUPPORTED, TARGETS
     from edgedet.converters.calibration import DEFAULT_CALIB_SIZE
 
     support = "; ".join(f"{t}: {', '.join(ps)}" for t, ps in SUPPORTED.items())
@@ -38,11 +37,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --nms: IoU above which NMS drops a box (default 0.5)")
     p.add_argument("--nms-max-detections", type=int,
                    help="with --nms: most detections per image (default 100)")
-
-
-def _size_mb(path: Path) -> float:
-    files = [path, path.with_suffix(".bin")] if path.suffix == ".xml" else [path]
-    return sum(f.stat().st_size for f in files if f.exists()) / 1e6
 
 
 def _nms_options(args: argparse.Namespace):
@@ -82,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
         args.weights, args.target, args.out, precision=args.precision, calib=args.calib,
         calib_size=args.calib_size, overwrite=args.force, report=not args.no_report, nms=nms,
     )
-    print(f"wrote {out} ({_size_mb(Path(out)):.1f} MB, {args.target} {args.precision}"
+    size_mb = REGISTRY[args.target.lower()].size_bytes(out) / 1e6
+    print(f"wrote {out} ({size_mb:.1f} MB, {args.target} {args.precision}"
           f"{', in-graph NMS' if nms else ''}) "
           f"in {time.perf_counter() - start:.1f} s")
     if report is not None:

@@ -3,48 +3,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator
 
+from edgedet.commands._detector_flags import add_detector_arguments, add_model_argument, open_detector
+from edgedet.commands._sizes import parse_size
 from edgedet.errors import InvalidInputError
 
 HELP = "run a model on a camera, video or image folder: live window and/or annotated video + JSONL"
 
 
-def parse_size(text: Optional[str]) -> Optional[tuple]:
-    """``"640x480"`` -> ``(640, 480)``; ``None`` stays ``None``."""
-    if text is None:
-        return None
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not match or int(match[1]) < 16 or int(match[2]) < 16:
-        raise InvalidInputError(f"--size must look like 640x480 (both at least 16), got {text!r}")
-    return int(match[1]), int(match[2])
-
-
-def parse_classes(text: Optional[str]) -> Optional[list]:
-    """``"car,person"`` -> ``["car", "person"]``; ``None`` means every class."""
-    if text is None:
-        return None
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise InvalidInputError(f"--classes needs at least one class name, got {text!r}")
-    return names
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="model file (.onnx, .xml, .tflite or .pt)")
+    add_model_argument(p)
     p.add_argument("--source", default="0",
                    help="camera index (0), video file, image folder, /dev/videoN, stream URL, "
                         "or 'picamera' (default 0)")
-    p.add_argument("--score", type=float, default=0.3, help="score threshold (default 0.3)")
-    p.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold (default 0.5)")
-    p.add_argument("--max-results", type=int, default=100, help="max detections per frame")
-    p.add_argument("--classes", help="only report these class names, comma-separated")
-    p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    add_detector_arguments(p, per="frame", classes=True)
     p.add_argument("--size", help="capture size WxH, e.g. 640x480 (cameras ask the driver; "
                                    "files are resized)")
     p.add_argument("--every", type=int, default=1,
@@ -95,14 +72,11 @@ def run(args: argparse.Namespace) -> int:
     from edgedet.apps.display import open_window
     from edgedet.apps.sinks import JsonlSink, VideoSink
     from edgedet.apps.sources import open_source
-    from edgedet.runtimes import Detector
 
-    size = parse_size(args.size)
+    size = None if args.size is None else parse_size(args.size, minimum=16)
     _check_outputs(args)
     # The model first: a bad model file or a missing runtime fails before the camera opens.
-    detector = Detector(args.model, score_threshold=args.score, iou_threshold=args.iou,
-                        max_results=args.max_results, num_threads=args.threads,
-                        categories=parse_classes(args.classes))
+    detector = open_detector(args)
     # OpenCV's own thread pool (resize in preprocessing) follows the same budget.
     cv2.setNumThreads(args.threads)
     info = detector.info

@@ -6,19 +6,17 @@ import json
 import sys
 from pathlib import Path
 
+from edgedet.commands._detector_flags import add_detector_arguments, add_model_argument, open_detector
 
 HELP = "run a model on images: print, draw and/or emit JSON detections"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="model file (.pt, .onnx, ...)")
+    add_model_argument(p)
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image file(s)")
     p.add_argument("--save", help="annotated output: a file for one image, a folder for several")
     p.add_argument("--json", action="store_true", help="print one JSON object per image")
-    p.add_argument("--score", type=float, default=0.3, help="score threshold (default 0.3)")
-    p.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold (default 0.5)")
-    p.add_argument("--max-results", type=int, default=100, help="max detections per image")
-    p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    add_detector_arguments(p, per="image", classes=False)
     p.add_argument("--force", action="store_true", help="overwrite existing --save files")
 
 
@@ -54,12 +52,9 @@ def run(args: argparse.Namespace) -> int:
     import cv2
 
     from edgedet.fileio import atomic_write_image
-    from edgedet.runtimes import Detector
-
     many = len(args.images) > 1
     _check_saves(args, many)
-    detector = Detector(args.model, score_threshold=args.score, iou_threshold=args.iou,
-                        max_results=args.max_results, num_threads=args.threads)
+    detector = open_detector(args)
     failures = 0
     for name in args.images:
         path = Path(name)

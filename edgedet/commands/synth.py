@@ -16,18 +16,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    from edgedet.errors import InvalidInputError
-
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InvalidInputError(f"--size must look like 320x256, got {text!r}") from None
-    return w, h
-
-
 def run(args: argparse.Namespace) -> int:
-    from edgedet.data.report import print_dataset_warnings
+    from edgedet.commands._sizes import parse_size
+    from edgedet.data.cleaning import print_dataset_warnings
 
     print_dataset_warnings()
     from edgedet.data import load_dataset

@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgedet.data.report import print_dataset_warnings
+    from edgedet.data.cleaning import print_dataset_warnings
 
     print_dataset_warnings()
     from edgedet.train import TrainConfig, train

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgedet.metadata import PAD_VALUE
 from edgedet.runtimes.preprocess import letterbox
 
 # Boxes narrower than this (network-input pixels) after cropping are dropped.
@@ -73,7 +74,7 @@ def clip_and_filter(boxes: np.ndarray, class_ids: np.ndarray, limit_x: float,
 
 def augment(image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray, size: int,
             config: AugmentConfig, rng: np.random.Generator,
-            pad_value: int = 114) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            pad_value: int = PAD_VALUE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flip, scale-jitter + crop and letterbox one image; returns (input, boxes, class ids)."""
     boxes = boxes.astype(np.float32).reshape(-1, 4)
     if rng.random() < config.flip_probability:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 from edgedet.data import coco_entries
-from edgedet.data.report import FixReport, finish_dataset, make_sample, strip_name
+from edgedet.data.cleaning import FixReport, finish_dataset, make_sample, strip_name
 from edgedet.data.types import Dataset
 from edgedet.errors import InvalidInputError
 

@@ -1,12 +1,12 @@
 """Checks on single COCO JSON entries: each bad entry is skipped and counted in the load's
-:class:`~edgedet.data.report.FixReport` with its id and field, never a traceback."""
+:class:`~edgedet.data.cleaning.FixReport` with its id and field, never a traceback."""
 from __future__ import annotations
 
 import math
 from pathlib import Path
 from typing import Any, Optional
 
-from edgedet.data.report import FixReport
+from edgedet.data.cleaning import FixReport
 
 
 def _is_number(value: Any) -> bool:

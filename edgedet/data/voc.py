@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Optional
 
-from edgedet.data.report import FixReport, finish_dataset, make_sample, strip_name
+from edgedet.data.cleaning import FixReport, finish_dataset, make_sample, strip_name
 from edgedet.data.types import IMAGE_SUFFIXES, Dataset
 from edgedet.errors import InvalidInputError
 

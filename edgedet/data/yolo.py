@@ -6,7 +6,7 @@ from typing import Optional
 
 import numpy as np
 
-from edgedet.data.report import FixReport, finish_dataset, image_size, make_sample, strip_name
+from edgedet.data.cleaning import FixReport, finish_dataset, image_size, make_sample, strip_name
 from edgedet.data.types import IMAGE_SUFFIXES, Dataset
 from edgedet.errors import InvalidInputError
 

@@ -9,8 +9,9 @@ import numpy as np
 import torch
 
 from edgedet.data.augment import AugmentConfig, augment
-from edgedet.data.report import DatasetWarning
+from edgedet.data.cleaning import DatasetWarning
 from edgedet.data.types import Dataset
+from edgedet.metadata import PAD_VALUE
 from edgedet.train.loader import sample_key
 
 # How many other samples to try when an image turns out to be unreadable.
@@ -29,7 +30,7 @@ class DetectionDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, dataset: Dataset, image_size: int, augment_config: AugmentConfig,
-                 pad_value: int = 114, seed: int = 0):
+                 pad_value: int = PAD_VALUE, seed: int = 0):
         self.samples = dataset.samples
         self.size = image_size
         self.augment_config = augment_config

@@ -110,7 +110,7 @@ class Trainer:
         self.amp = _use_amp(cfg.amp, self.device)
         if self.device.type == "cuda":  # NHWC convolutions are the fast ones on tensor cores
             self.model.to(memory_format=torch.channels_last)
-        pad = int(self.metadata.letterbox["pad_value"])
+        pad = self.metadata.letterbox.pad_value
         augment_config = AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip)
         self.data = DetectionDataset(train_set, cfg.imgsz, augment_config, pad, cfg.seed)
         self.collate = collate_samples
@@ -249,10 +249,10 @@ class Trainer:
         self.net.train()
         loader = self._loader(epoch)
         if self.cfg.progress and self.dist.is_main:
-            from tqdm import tqdm
+            from edgedet.progress import progress_bar
 
-            loader = tqdm(loader, desc=f"epoch {epoch + 1}/{self.cfg.epochs}", unit="batch",
-                          total=self.steps_per_epoch, dynamic_ncols=True)
+            loader = progress_bar(loader, total=self.steps_per_epoch, unit="batch", leave=True,
+                                  desc=f"epoch {epoch + 1}/{self.cfg.epochs}")
         totals = torch.zeros(3, dtype=torch.float64)
         start = time.perf_counter()
         for step, (images, boxes, class_ids) in enumerate(loader):

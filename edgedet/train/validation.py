@@ -42,7 +42,7 @@ class BatchedModelDetector:
         self.batch_size = batch_size
         self.class_names = list(metadata.class_names)
         self.preprocess = Preprocessor(metadata.input_size, "NCHW",
-                                       int(metadata.letterbox.get("pad_value", 114)))
+                                       metadata.letterbox.pad_value)
         self.postprocess = Postprocessor(
             generate_anchors(metadata.anchor_spec), score_threshold,
             _detector_default("iou_threshold"), max_results,

@@ -3,54 +3,35 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from typing import Sequence
 
 from edgedet.errors import InvalidInputError
 from edgedet.runtimes.backends.base import Backend
-from edgedet.runtimes.formats import FORMATS, sniff_format
+from edgedet.runtimes.formats import REGISTRY, get_format, sniff_format
+from edgedet.runtimes.options import refuse_unknown
 
 
 def open_backend(path: str | Path, num_threads: int = 1, backend: str | None = None,
-                 **options) -> Backend:
-    """Open ``path`` with the adapter for its format (or the one named by ``backend``)."""
-    found = sniff_format(path)
-    fmt = found if backend is None else str(backend).lower()
-    adapter = _adapter(fmt)
-    if fmt != found:
+                 caller_options: Sequence[str] = (), **options) -> Backend:
+    """Open ``path`` with the adapter for its format (or the one named by ``backend``).
+
+    ``options`` are the adapter's own keyword arguments; ``caller_options`` names what the
+    caller (``Detector``) took itself, so that a misspelt name is reported with all of them.
+    """
+    found = REGISTRY[sniff_format(path)]
+    row = found if backend is None else get_format(backend, "backend")
+    adapter = row.load_backend()
+    if row is not found:
         raise InvalidInputError(
-            f"{path} is a{'n' if found[0] in 'aeio' else ''} {FORMAT_NAMES[found]} file, but "
-            f"backend={backend!r} reads {FORMAT_NAMES[fmt]} files; leave backend unset to pick "
+            f"{path} is a{'n' if found.name[0] in 'aeio' else ''} {found.title} file, but "
+            f"backend={backend!r} reads {row.title} files; leave backend unset to pick "
             "the backend from the file")
     accepted = [p for p in inspect.signature(adapter).parameters if p not in ("path", "num_threads")]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise InvalidInputError(
-            f"unknown option(s) {', '.join(unknown)} for the {fmt} backend; it accepts "
-            f"{', '.join(accepted) or 'no extra options'}")
+    takes = f"it accepts {', '.join(accepted) or 'no extra options'}"
+    if caller_options:
+        takes = f"Detector takes {', '.join(caller_options)}, and the {row.name} backend {takes[3:]}"
+    refuse_unknown(options, [*caller_options, *accepted], f"the {row.name} backend", takes)
     return adapter(path, num_threads=num_threads, **options)
-
-
-FORMAT_NAMES = {"torch": "PyTorch checkpoint (.pt)", "onnx": "ONNX model (.onnx)",
-                "openvino": "OpenVINO IR (.xml + .bin)", "tflite": "TFLite model (.tflite)"}
-
-
-def _adapter(fmt: str) -> type[Backend]:
-    if fmt == "onnx":
-        from edgedet.runtimes.backends.onnx_backend import OnnxBackend
-
-        return OnnxBackend
-    if fmt == "torch":
-        from edgedet.runtimes.backends.torch_backend import TorchBackend
-
-        return TorchBackend
-    if fmt == "openvino":
-        from edgedet.runtimes.backends.openvino_backend import OpenVinoBackend
-
-        return OpenVinoBackend
-    if fmt == "tflite":
-        from edgedet.runtimes.backends.tflite_backend import TfliteBackend
-
-        return TfliteBackend
-    raise InvalidInputError(f"unknown backend {fmt!r}: expected one of {', '.join(FORMATS)}")
 
 
 __all__ = ["Backend", "open_backend"]

@@ -24,10 +24,8 @@ class Backend(ABC):
 
     def infer_float(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`infer` with quantized outputs dequantized (for comparisons and reports)."""
-        from edgedet.runtimes.postprocess import output_quantizations
-
         results = []
-        for quant, values in zip(output_quantizations(self.metadata), self.infer(tensor)):
+        for quant, values in zip(self.metadata.quantization_of_outputs(), self.infer(tensor)):
             results.append(quant.dequantize(values) if quant and values.dtype.kind in "iu"
                            else values)
         return results[0], results[1]

@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 
 from edgedet.errors import ModelLoadError, require
-from edgedet.metadata import METADATA_KEY, ModelMetadata
+from edgedet.metadata import METADATA_KEY
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.formats import ONNX
 from edgedet.runtimes.graph_check import check_against_graph
 
 
@@ -15,7 +16,7 @@ class OnnxBackend(Backend):
     name = "onnxruntime"
 
     def __init__(self, path: str | Path, num_threads: int = 1):
-        ort = require("onnxruntime", "onnx", "running .onnx models")
+        ort = require(*ONNX.runtime)
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = num_threads
@@ -29,13 +30,7 @@ class OnnxBackend(Backend):
                 f"{path}: not a valid ONNX model (truncated or corrupt?): {str(exc).splitlines()[0]}"
             ) from exc
         props = self.session.get_modelmeta().custom_metadata_map
-        if METADATA_KEY not in props:
-            raise ModelLoadError(
-                f"{path} is an ONNX model without edgedet metadata, so its input size, classes "
-                "and anchors are unknown. Export it with edgedet: "
-                "`edgedet convert --weights model.pt --target onnx --out model.onnx`"
-            )
-        self.metadata = ModelMetadata.from_json(props[METADATA_KEY], source=str(path))
+        self.metadata = ONNX.parse_metadata(path, props.get(METADATA_KEY))
         self.num_threads = num_threads
         inputs = self.session.get_inputs()
         self.input_name = inputs[0].name

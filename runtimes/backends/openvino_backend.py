@@ -7,8 +7,9 @@ from typing import Optional
 import numpy as np
 
 from edgedet.errors import InvalidInputError, ModelLoadError, require
-from edgedet.metadata import METADATA_KEY, ModelMetadata
+from edgedet.metadata import METADATA_KEY
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.formats import OPENVINO
 from edgedet.runtimes.graph_check import check_against_graph
 from edgedet.runtimes.per_thread import PerThread
 
@@ -22,13 +23,12 @@ class OpenVinoBackend(Backend):
 
     def __init__(self, path: str | Path, num_threads: int = 1,
                  inference_precision: Optional[str] = None):
-        ov = require("openvino", "openvino", "running OpenVINO .xml models")
+        ov = require(*OPENVINO.runtime)
         if inference_precision not in INFERENCE_PRECISIONS:
             raise InvalidInputError(
                 f"inference_precision must be one of {', '.join(map(str, INFERENCE_PRECISIONS))}, "
                 f"got {inference_precision!r}")
-        xml = Path(path)
-        weights = xml.with_suffix(".bin")
+        xml, weights = OPENVINO.files(path)
         if not weights.exists():
             raise ModelLoadError(f"{xml}: OpenVINO weights file {weights} is missing; an IR is "
                                  "the .xml and .bin pair written together")
@@ -39,13 +39,9 @@ class OpenVinoBackend(Backend):
             raise ModelLoadError(
                 f"{xml}: not a valid OpenVINO IR (truncated or corrupt?): {str(exc).splitlines()[0]}"
             ) from exc
-        if not model.has_rt_info([METADATA_KEY]):
-            raise ModelLoadError(
-                f"{xml} is an OpenVINO IR without edgedet metadata, so its input size, classes "
-                "and anchors are unknown. Convert it with edgedet: "
-                "`edgedet convert --weights model.pt --target openvino --out model.xml`")
-        self.metadata = ModelMetadata.from_json(
-            model.get_rt_info([METADATA_KEY]).astype(str), source=str(xml))
+        self.metadata = OPENVINO.parse_metadata(
+            xml, model.get_rt_info([METADATA_KEY]).astype(str)
+            if model.has_rt_info([METADATA_KEY]) else None)
         config = {"INFERENCE_NUM_THREADS": num_threads, "PERFORMANCE_HINT": "LATENCY",
                   "NUM_STREAMS": 1}
         if inference_precision:
@@ -58,7 +54,7 @@ class OpenVinoBackend(Backend):
         hint = self.compiled.get_property("INFERENCE_PRECISION_HINT")
         self.inference_precision = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint)
         names = [o.get_any_name() for o in self.compiled.outputs]
-        order = self.metadata.outputs.get("order", ["cls_logits", "box_regression"])
+        order = self.metadata.outputs.order
         missing = [n for n in order if n not in names]
         if missing:
             raise ModelLoadError(f"{xml}: metadata names output(s) {missing} but the graph's "

@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from edgedet.errors import MissingDependencyError, ModelLoadError
-from edgedet.metadata import METADATA_KEY, ModelMetadata
-from edgedet.thirdparty_output import quiet_c_stderr
+from edgedet.metadata import METADATA_KEY
 from edgedet.runtimes.backends.base import Backend
+from edgedet.runtimes.formats import TFLITE
 from edgedet.runtimes.graph_check import check_against_graph
 from edgedet.runtimes.per_thread import PerThread
-from edgedet.runtimes.tflite_metadata import read_tflite_metadata
+from edgedet.runtimes.tflite_metadata import read_tflite_metadata, signature_names
+from edgedet.thirdparty_output import quiet_c_stderr
 
 
 def _interpreter_class():
@@ -27,8 +28,8 @@ def _interpreter_class():
         from tflite_runtime.interpreter import Interpreter
     except ImportError as exc:
         raise MissingDependencyError(
-            "running .tflite models needs the 'ai-edge-litert' package: "
-            "pip install 'edgedet[tflite]'"
+            f"{TFLITE.runtime.purpose} needs the 'ai-edge-litert' package: "
+            f"pip install 'edgedet[{TFLITE.runtime.extra}]'"
         ) from exc
     warnings.warn(
         "using tflite-runtime because ai-edge-litert is not installed; its int8 kernels run "
@@ -36,17 +37,6 @@ def _interpreter_class():
         stacklevel=3,
     )
     return Interpreter, "tflite-runtime"
-
-
-def signature_names(interpreter) -> tuple[str, str, list[str]]:
-    """(signature key, input name, output names in model order) of a single-signature model.
-
-    litert-torch names signature outputs output_0, output_1, ... in the model's order.
-    """
-    signatures = interpreter.get_signature_list()
-    key = next(iter(signatures))
-    outputs = sorted(signatures[key]["outputs"], key=lambda n: int(n.rsplit("_", 1)[-1]))
-    return key, signatures[key]["inputs"][0], outputs
 
 
 def _make_interpreter(interpreter_class, content: bytes, num_threads: int):
@@ -67,12 +57,8 @@ class TfliteBackend(Backend):
             found = read_tflite_metadata(content)
         except ValueError as exc:
             raise ModelLoadError(f"{path}: {exc}") from exc
-        if METADATA_KEY not in found:
-            raise ModelLoadError(
-                f"{path} is a TFLite model without edgedet metadata, so its input size, classes "
-                "and anchors are unknown. Convert it with edgedet: "
-                "`edgedet convert --weights model.pt --target tflite --out model.tflite`")
-        self.metadata = ModelMetadata.from_json(found[METADATA_KEY].decode("utf-8"), source=str(path))
+        text = found.get(METADATA_KEY)
+        self.metadata = TFLITE.parse_metadata(path, None if text is None else text.decode("utf-8"))
         try:
             self.interpreter = _make_interpreter(interpreter_class, content, num_threads)
         except (ValueError, RuntimeError) as exc:

@@ -1,0 +1,143 @@
+"""``convert``: check a conversion request, load the checkpoint, run the target format's
+converter (its row in :data:`~edgedet.runtimes.formats.REGISTRY`) and measure parity."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from edgedet.errors import InvalidInputError
+from edgedet.fileio import PathLike
+from edgedet.runtimes.formats import PRECISIONS, REGISTRY, SUPPORTED, TARGETS, TORCH, sniff_format
+
+if TYPE_CHECKING:
+    from edgedet.converters.parity import ParityReport
+    from edgedet.converters.tflite_nms import NmsOptions
+
+log = logging.getLogger(__name__)
+
+
+def check_dependencies(target: str, precision: str) -> None:
+    """Raise MissingDependencyError (naming the pip extra) if a needed package is absent."""
+    from edgedet.errors import require
+
+    for needed in REGISTRY[target].needs(precision):
+        require(*needed)
+
+
+def check_request(target: str, precision: str, out: Optional[PathLike]) -> tuple[str, str]:
+    """Validate target, precision and output suffix; returns normalized (target, precision)."""
+    target, precision = str(target).lower(), str(precision).lower()
+    if target not in TARGETS:
+        raise InvalidInputError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    if precision not in PRECISIONS:
+        raise InvalidInputError(
+            f"unknown precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+    if precision not in SUPPORTED[target]:
+        able = [t for t, p in SUPPORTED.items() if precision in p]
+        raise InvalidInputError(
+            f"target {target} cannot be written in {precision}: it supports "
+            f"{', '.join(SUPPORTED[target])} ({precision} is available for {', '.join(able)})")
+    suffix = REGISTRY[target].suffix
+    if out is not None and Path(out).suffix.lower() != suffix:
+        raise InvalidInputError(
+            f"output {out} has suffix {Path(out).suffix or '(none)'!r} but a {target} file must "
+            f"end in {suffix}")
+    return target, precision
+
+
+def _check_weights(weights: PathLike) -> Path:
+    from edgedet.fileio import existing_file
+
+    path = existing_file(weights, "checkpoint")
+    kind = sniff_format(path)
+    if kind != TORCH.name:
+        raise InvalidInputError(
+            f"{path} is a{'n' if kind[0] in 'aeiou' else ''} {kind} model file, not a PyTorch "
+            "checkpoint; convert takes the .pt file written by `edgedet train` or `edgedet init`")
+    return path
+
+
+def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] = None,
+                        precision: str = "fp32", calib: Optional[PathLike] = None,
+                        calib_size: int = 200, overwrite: bool = False,
+                        report: bool = True, nms: Optional["NmsOptions"] = None,
+                        ) -> tuple[Path, Optional["ParityReport"]]:
+    """Convert a checkpoint; returns ``(written path, parity report or None)``.
+
+    Every check on the request (target, precision, paths, calibration data) runs before any
+    slow work, and nothing is left on disk if the conversion fails. ``nms`` (TFLite only)
+    appends decoding + NMS to the graph, with MediaPipe / Task Library metadata.
+    """
+    from edgedet.converters import calibration
+
+    target, precision = check_request(target, precision, out)
+    row = REGISTRY[target]
+    convert_nms = None if nms is None else row.load_nms_converter()
+    weights = _check_weights(weights)
+    out = Path(out) if out else weights.with_suffix(row.suffix)
+    row.check_free(out, overwrite)
+    if precision == "int8":
+        calibration.require_calibration(calib, target)
+    from edgedet.thirdparty_output import captured, describe, log_path_for, user_stream
+
+    # The exporters and quantizers print pages of their own (some on import): that goes to a
+    # log beside `out`.
+    log = log_path_for(out)
+    with captured(log, f"import the {target} converter libraries"):
+        check_dependencies(target, precision)
+
+    from edgedet.checkpoint import load_checkpoint
+
+    model, metadata = load_checkpoint(weights)
+    images = None
+    if calib is not None:
+        images = calibration.load_calibration_images(calib, metadata.input_size, calib_size)
+    if convert_nms is not None:
+        print(describe(f"converting {weights.name} to {target} {precision} with in-graph NMS", log),
+              file=user_stream())
+        with captured(log, f"convert {weights} to {target} {precision} with in-graph NMS"):
+            return convert_nms(model, metadata, out, nms, precision=precision, images=images,
+                               overwrite=overwrite, report=report)
+    print(describe(f"converting {weights.name} to {target} {precision}", log), file=user_stream())
+    with captured(log, f"convert {weights} to {target} {precision}"):
+        written = row.load_converter()(model, metadata, out, precision=precision, images=images,
+                                       overwrite=overwrite)
+    if not report:
+        return written, None
+    from edgedet.converters.parity import measure_parity
+    from edgedet.errors import InterruptedAfterWriting
+
+    print(f"measuring parity of {written.name} against PyTorch", file=user_stream())
+    try:
+        with captured(log, f"parity report of {written}"):
+            result = measure_parity(model, metadata, written, target, precision, images)
+    except KeyboardInterrupt as exc:
+        raise InterruptedAfterWriting(str(written), "the parity report") from exc
+    return written, result
+
+
+def convert(weights: PathLike, target: str, out: Optional[PathLike] = None,
+            precision: str = "fp32", calib: Optional[PathLike] = None, calib_size: int = 200,
+            overwrite: bool = False, report: bool = True,
+            nms: Optional["NmsOptions"] = None) -> Path:
+    """Convert a checkpoint to ``target`` in ``precision``; returns the written path.
+
+    Args:
+        weights: edgedet checkpoint (.pt).
+        target: one of :data:`TARGETS`.
+        out: output path (default: ``weights`` with the target's suffix).
+        precision: one of the target's entries in :data:`SUPPORTED`.
+        calib: image folder or dataset for int8 calibration (and the parity report).
+        calib_size: most calibration images used.
+        overwrite: replace existing output files.
+        report: measure the parity report; it is logged (INFO) here, and returned by
+            :func:`convert_with_report`, which the CLI uses to print it.
+        nms: TFLite only: end the graph in TFLite_Detection_PostProcess with these options,
+            and add the metadata MediaPipe's ObjectDetector reads.
+    """
+    written, result = convert_with_report(weights, target, out, precision, calib, calib_size,
+                                          overwrite, report, nms)
+    if result is not None:
+        log.info("parity of %s against PyTorch:\n%s", written, result.format())
+    return written
