@@ -2,10 +2,13 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from edgedet.data.types import Sample
 from edgedet.showcase import judge, side_by_side
 from edgedet.runtimes.detections import Detections
+
+pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
 NAMES = ["ellipse", "rectangle", "triangle"]
 TRUTH = np.array([[10, 10, 50, 50], [100, 20, 160, 90]], dtype=np.float32)
