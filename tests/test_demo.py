@@ -177,7 +177,10 @@ def test_real_signal_stops_the_cli_with_complete_files(tmp_path, small_onnx, sig
     proc = subprocess.Popen(
         [sys.executable, "-m", "edgedet", "demo", "--model", str(small_onnx), "--source",
          str(video), "--headless", "--save", str(out), "--jsonl", str(dets)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell running pytest as a background job makes its children ignore SIGINT, and
+        # Python then keeps ignoring it: give the CLI the default a terminal user has.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # Signal once the run is under way: the hidden JSONL being written has 3 lines.
         def started():

@@ -278,9 +278,10 @@ def mediapipe_boxes_comparable(theirs: np.ndarray, ours: np.ndarray, width: int,
     return boxes
 
 
-def compare_with_mediapipe(python: str, model: Path, images: list[Path], score: float) -> dict:
+def compare_with_mediapipe(python: str, model: Path, images: list[Path], score: float,
+                           score_tolerance: float = 0.02, min_iou: float = 0.9) -> dict:
     """Our Detector and MediaPipe's ObjectDetector on the same files: counts of detections
-    and of pairs that agree (same class, IoU >= 0.9, |score difference| <= 0.02)."""
+    and of pairs that agree (same class, IoU >= min_iou, |score difference| <= score_tolerance)."""
     from edgedet import Detector
 
     out = run_mediapipe(python, model, images, score)
@@ -295,10 +296,10 @@ def compare_with_mediapipe(python: str, model: Path, images: list[Path], score: 
         # MediaPipe reports the label (from our labels file), not the index, when it has labels.
         classes = np.array([names.index(t["label"]) for t in theirs], np.int64)
         scores = np.array([t["score"] for t in theirs], np.float32)
-        pairs = match(d.boxes, d.class_ids, boxes, classes, 0.9)
+        pairs = match(d.boxes, d.class_ids, boxes, classes, min_iou)
         counts["ours"] += len(d.scores)
         counts["mediapipe"] += len(theirs)
-        counts["agree"] += sum(abs(d.scores[i] - scores[j]) <= 0.02 for i, j in pairs)
+        counts["agree"] += sum(abs(d.scores[i] - scores[j]) <= score_tolerance for i, j in pairs)
     return counts
 
 
@@ -309,15 +310,23 @@ def test_mediapipe_object_detector_matches_detector_fp32(mediapipe_python, files
 
 
 def test_mediapipe_object_detector_runs_int8_with_uint8_input(mediapipe_python, files):
-    """MediaPipe's bundled TFLite runs int8 kernels that differ from ai-edge-litert 2.3's in
-    rounding; on this barely trained network (int8 SQNR of its outputs 4-16 dB) that moves
-    some boxes and scores (ai-edge-litert's own reference and XNNPACK kernels disagree as
-    much here). Measured here: 19 of 26 (ours) / 29 (MediaPipe) detections agree within the
-    fp32 tolerances, many to the last digit of the score; a wrong input mapping or output
-    decoding would leave next to none."""
-    counts = compare_with_mediapipe(mediapipe_python, files["nms_int8"], _image_paths(files), SCORE)
+    """MediaPipe's bundled TFLite runs int8 kernels that round differently from
+    ai-edge-litert 2.3's, so a class logit may differ by one int8 step, which moves a score by
+    up to a quarter of the logit's scale (the sigmoid's steepest slope): ~0.07 on this barely
+    trained network (logit scale ~0.3), and its boxes move with its low-SQNR regression
+    outputs. So here the check is that both find the same objects (same class, IoU >= 0.5,
+    scores within one step) for at least half of the detections; a wrong input mapping or
+    output decoding would leave next to none. The exact agreement the fp32 test asks for holds
+    for int8 on a trained model: a BCCD-trained D0 at 512 gave 22 of 22 detections within IoU
+    0.9 and 0.021 (benchmarks/tflite_nms.py)."""
+    from edgedet import Detector
+
+    logit_scale = Detector(files["plain_int8"]).metadata.output_quantization["cls_logits"].scale
+    one_step = max(0.02, logit_scale / 4)
+    counts = compare_with_mediapipe(mediapipe_python, files["nms_int8"], _image_paths(files), SCORE,
+                                    score_tolerance=one_step, min_iou=0.5)
     assert counts["ours"] >= IMAGES
-    assert counts["agree"] >= 0.5 * max(counts["ours"], counts["mediapipe"]), counts
+    assert counts["agree"] >= 0.5 * max(counts["ours"], counts["mediapipe"]), (counts, one_step)
 
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
