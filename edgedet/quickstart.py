@@ -117,12 +117,13 @@ def run_quickstart(opts: QuickstartOptions) -> dict[str, Path]:
     val = load_dataset(data_dir, "coco", "val")
     sample = val.samples[0]
     frame = cv2.imread(str(sample.image_path))
-    detections = Detector(chosen.path).detect(frame)
+    detector = Detector(chosen.path)
+    detections = detector.detect(frame)
     atomic_write_image(paths["sample"], side_by_side(frame, sample, detections))
     verdict = judge(detections, sample.boxes, sample.class_ids)
     print(f"    {Path(chosen.path).name} (mAP {chosen.map:.3f}) on {sample.image_path.name}: "
           f"{verdict.summary()}")
-    print(f"    all right on {all_right_count(chosen.path, val.samples)} of {len(val.samples)} val images")
+    print(f"    all right on {all_right_count(detector, val.samples)} of {len(val.samples)} val images")
 
     print(f"\nquickstart finished in {(time.perf_counter() - start) / 60:.1f} min")
     for name, path in paths.items():

@@ -55,13 +55,10 @@ def judge(detections: Detections, truth_boxes: np.ndarray, truth_classes: np.nda
     return ShowcaseVerdict(len(truth_boxes), found, wrong_label, extra)
 
 
-def all_right_count(model_path, samples: list[Sample]) -> int:
-    """On how many of ``samples`` the model's detections (Detector defaults) are all right."""
+def all_right_count(detector, samples: list[Sample]) -> int:
+    """On how many of ``samples`` the detections of ``detector`` (a ``Detector``) are all right."""
     import cv2
 
-    from edgedet.runtimes import Detector
-
-    detector = Detector(model_path)
     return sum(judge(detector.detect(cv2.imread(str(s.image_path))), s.boxes, s.class_ids).all_right
                for s in samples)
 
