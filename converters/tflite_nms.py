@@ -31,6 +31,7 @@ from edgedet.errors import EdgedetError, InvalidInputError
 from edgedet.fileio import PathLike, atomic_path
 from edgedet.metadata import (METADATA_KEY, NMS_FORMAT_VERSION, InGraphNms, ModelMetadata, Outputs,
                               TensorQuantization)
+from edgedet.runtimes.options import check_count, check_flag, check_fraction
 
 CUSTOM_OP = "TFLite_Detection_PostProcess"
 # Output tensors of the op, in the op's (and the file's) output order.
@@ -51,15 +52,17 @@ class NmsOptions:
     regular_nms: bool = True
 
     def __post_init__(self):
-        score, iou = self.score_threshold, self.iou_threshold
-        if not isinstance(score, (int, float)) or not 0.0 <= score <= 1.0:
-            raise InvalidInputError(f"NMS score_threshold must be a number in [0.0, 1.0], got {score!r}")
+        checked = {
+            "score_threshold": check_fraction("NMS score_threshold", self.score_threshold),
+            "iou_threshold": check_fraction("NMS iou_threshold", self.iou_threshold),
+            "max_detections": check_count("NMS max_detections", self.max_detections),
+            "regular_nms": check_flag("NMS regular_nms", self.regular_nms),
+        }
         # The op rejects an IoU threshold of 0 (it would keep one box per class).
-        if not isinstance(iou, (int, float)) or not 0.0 < iou <= 1.0:
-            raise InvalidInputError(f"NMS iou_threshold must be a number in (0.0, 1.0], got {iou!r}")
-        if not isinstance(self.max_detections, int) or self.max_detections < 1:
-            raise InvalidInputError(
-                f"NMS max_detections must be an integer >= 1, got {self.max_detections!r}")
+        if checked["iou_threshold"] == 0.0:
+            raise InvalidInputError("NMS iou_threshold must be a number in (0.0, 1.0], got 0.0")
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -10,6 +10,7 @@ import numpy as np
 
 from edgedet.anchors import generate_anchors
 from edgedet.errors import InvalidInputError
+from edgedet.metadata import ModelMetadata
 from edgedet.runtimes.backends import open_backend
 from edgedet.runtimes.detections import Detections
 from edgedet.runtimes.ingraph_postprocess import InGraphPostprocessor
@@ -30,6 +31,19 @@ def detections_in_frame(postprocess: Postprocessor | InGraphPostprocessor, place
     return Detections(boxes[kept], raw.scores[kept], raw.class_ids[kept], class_names)
 
 
+def postprocessor_for(metadata: ModelMetadata,
+                      options: DetectorOptions) -> Postprocessor | InGraphPostprocessor:
+    """The post-processing a model file's outputs need, with the caller's ``options``: host
+    decoding + NMS, or only filtering for a file whose graph ends in NMS (TFLite ``--nms``)."""
+    class_ids = options.class_ids(metadata.class_names)
+    if metadata.postprocess:
+        return InGraphPostprocessor(metadata.input_size, metadata.postprocess, options,
+                                    class_ids=class_ids)
+    # Integer outputs are filtered in the quantized domain (see Postprocessor).
+    return Postprocessor(generate_anchors(metadata.anchors), options, class_ids=class_ids,
+                         output_quantization=metadata.quantization_of_outputs())
+
+
 class Detector:
     """Run an edgedet model file (``.pt``, ``.onnx``; more formats as installed) on frames.
 
@@ -42,26 +56,35 @@ class Detector:
     Args:
         model_path: model file; its format is read from its content.
         score_threshold, iou_threshold, max_results, num_threads, categories, pre_nms_top_k,
-        denied_categories: see :class:`~edgedet.runtimes.options.DetectorOptions`.
+        denied_categories, class_agnostic_nms: see
+            :class:`~edgedet.runtimes.options.DetectorOptions` (their defaults live there).
         backend: force a backend ("onnx", "torch", ...) instead of sniffing the file.
         options: all of the settings above at once, instead of as keywords.
         backend_options: the backend's own settings (e.g. OpenVINO's ``inference_precision``);
             a name neither the Detector nor the backend takes is an error that lists both.
     """
 
-    def __init__(self, model_path: str | Path, score_threshold: float = 0.3,
-                 iou_threshold: float = 0.5, max_results: int = 100, num_threads: int = 1,
-                 categories: Optional[Sequence[str]] = None, backend: Optional[str] = None,
-                 pre_nms_top_k: int = 1000, *, denied_categories: Optional[Sequence[str]] = None,
+    def __init__(self, model_path: str | Path, score_threshold: Optional[float] = None,
+                 iou_threshold: Optional[float] = None, max_results: Optional[int] = None,
+                 num_threads: Optional[int] = None, categories: Optional[Sequence[str]] = None,
+                 backend: Optional[str] = None, pre_nms_top_k: Optional[int] = None, *,
+                 denied_categories: Optional[Sequence[str]] = None,
+                 class_agnostic_nms: Optional[bool] = None,
                  options: Optional[DetectorOptions] = None, **backend_options):
-        given = DetectorOptions(score_threshold, iou_threshold, max_results, num_threads,
-                                categories, denied_categories, pre_nms_top_k)
-        if options is not None:
-            if not isinstance(options, DetectorOptions):
-                raise InvalidInputError(f"options must be a DetectorOptions, got {options!r}")
-            if given != DetectorOptions():
-                raise InvalidInputError("pass Detector settings either in options= or as "
-                                        "keywords, not both")
+        keywords = {name: value for name, value in (
+            ("score_threshold", score_threshold), ("iou_threshold", iou_threshold),
+            ("max_results", max_results), ("num_threads", num_threads),
+            ("categories", categories), ("denied_categories", denied_categories),
+            ("pre_nms_top_k", pre_nms_top_k), ("class_agnostic_nms", class_agnostic_nms),
+        ) if value is not None}
+        if options is None:
+            given = DetectorOptions(**keywords)
+        elif not isinstance(options, DetectorOptions):
+            raise InvalidInputError(f"options must be a DetectorOptions, got {options!r}")
+        elif keywords:
+            raise InvalidInputError(f"pass Detector settings either in options= or as "
+                                    f"keywords, not both (got options= and {', '.join(keywords)})")
+        else:
             given = options
         self.options = given
         self.model_path = Path(model_path)
@@ -71,25 +94,13 @@ class Detector:
         self.metadata = self.backend.metadata
         meta = self.metadata
         self.class_names = list(meta.class_names)
-        class_ids = given.class_ids(self.class_names)
         # The preprocessor reuses its buffers, so each calling thread gets its own.
         self._preprocessors = PerThread(lambda: Preprocessor(
             meta.input_size, meta.layout, meta.letterbox.pad_value,
             input_dtype=self.backend.input_dtype, quantization=meta.input_quantization,
         ))
         self._preprocessors.get()  # made now for this thread, so a bad layout fails here
-        # A file whose graph ends in decoding + NMS (TFLite --nms) skips host NMS.
-        if meta.postprocess:
-            self.postprocess = InGraphPostprocessor(
-                meta.input_size, meta.postprocess, given.score_threshold, given.iou_threshold,
-                given.max_results, class_ids=class_ids)
-        else:
-            # Integer outputs are filtered in the quantized domain (see Postprocessor).
-            self.postprocess = Postprocessor(
-                generate_anchors(meta.anchors), given.score_threshold, given.iou_threshold,
-                given.max_results, pre_nms_top_k=given.pre_nms_top_k, class_ids=class_ids,
-                output_quantization=meta.quantization_of_outputs(),
-            )
+        self.postprocess = postprocessor_for(meta, given)
         self.num_threads = given.num_threads
         self._per_call = threading.local()
 

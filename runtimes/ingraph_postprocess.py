@@ -12,29 +12,38 @@ import warnings
 import numpy as np
 
 from edgedet.metadata import InGraphNms
+from edgedet.runtimes.options import DetectorOptions
 from edgedet.runtimes.postprocess import RawDetections, boxes_on_content
 
 
 class InGraphPostprocessor:
-    """Same role as :class:`~edgedet.runtimes.postprocess.Postprocessor`, for in-graph NMS."""
+    """Same role as :class:`~edgedet.runtimes.postprocess.Postprocessor`, for in-graph NMS.
 
-    def __init__(self, input_size: int, baked: InGraphNms, score_threshold: float = 0.3,
-                 iou_threshold: float = 0.5, max_results: int = 100,
+    Settings the graph fixed (IoU threshold, NMS mode) cannot change: asking for others warns.
+    """
+
+    def __init__(self, input_size: int, baked: InGraphNms, options: DetectorOptions | None = None,
                  class_ids: list[int] | None = None):
+        options = DetectorOptions() if options is None else options
         self.input_size = float(input_size)
-        self.score_threshold = float(score_threshold)
-        self.max_results = int(max_results)
+        self.score_threshold = options.score_threshold
+        self.max_results = options.max_results
         self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
         floor = float(baked.score_threshold)
         if self.score_threshold < floor:
             warnings.warn(
-                f"score_threshold {score_threshold} is below the {floor} built into this model's "
-                "graph: detections scoring between the two are never reported", stacklevel=3)
+                f"score_threshold {self.score_threshold} is below the {floor} built into this "
+                "model's graph: detections scoring between the two are never reported",
+                stacklevel=3)
         baked_iou = baked.iou_threshold
-        if abs(float(baked_iou) - iou_threshold) > 1e-6:
+        if abs(float(baked_iou) - options.iou_threshold) > 1e-6:
             warnings.warn(
-                f"iou_threshold {iou_threshold} is ignored: this model's graph runs NMS with "
-                f"IoU threshold {baked_iou} (convert again to change it)", stacklevel=3)
+                f"iou_threshold {options.iou_threshold} is ignored: this model's graph runs NMS "
+                f"with IoU threshold {baked_iou} (convert again to change it)", stacklevel=3)
+        if options.class_agnostic_nms and baked.regular_nms:
+            warnings.warn(
+                "class_agnostic_nms is ignored: this model's graph runs NMS per class "
+                "(convert again with --nms-agnostic to change it)", stacklevel=3)
 
     def __call__(self, boxes: np.ndarray, classes: np.ndarray, scores: np.ndarray,
                  count: np.ndarray, content_size: tuple[float, float] | None = None) -> RawDetections:

@@ -86,6 +86,12 @@ class DetectorOptions:
         categories: allow-list of class names; others are never reported (None: all).
         denied_categories: class names never reported.
         pre_nms_top_k: most candidates passed from the score filter to NMS.
+        class_agnostic_nms: NMS across classes: an overlapping box of another class is
+            dropped too, so one object gets one label (default: per class, as COCO scoring
+            expects).
+
+    These are the only defaults of detector settings: ``Detector``'s keywords, the CLI flags
+    and training's validation all read them from here.
     """
 
     score_threshold: float = 0.3
@@ -95,6 +101,7 @@ class DetectorOptions:
     categories: Optional[tuple[str, ...]] = None
     denied_categories: Optional[tuple[str, ...]] = None
     pre_nms_top_k: int = 1000
+    class_agnostic_nms: bool = False
 
     def __post_init__(self) -> None:
         checked = {
@@ -105,6 +112,7 @@ class DetectorOptions:
             "categories": check_names("categories", self.categories),
             "denied_categories": check_names("denied_categories", self.denied_categories),
             "pre_nms_top_k": check_count("pre_nms_top_k", self.pre_nms_top_k),
+            "class_agnostic_nms": check_flag("class_agnostic_nms", self.class_agnostic_nms),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)

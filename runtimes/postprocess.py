@@ -8,8 +8,8 @@ import numpy as np
 
 from edgedet.anchors import decode_boxes
 from edgedet.metadata import TensorQuantization
-from edgedet.runtimes.nms import batched_nms
-from edgedet.runtimes.options import check_count, check_fraction
+from edgedet.runtimes.nms import batched_nms, nms
+from edgedet.runtimes.options import DetectorOptions
 
 
 def score_to_logit(score: float) -> float:
@@ -43,20 +43,22 @@ class Postprocessor:
     Only (anchor, class) pairs whose logit clears the threshold are touched after the first
     comparison; at most ``pre_nms_top_k`` of them reach decoding and NMS. Integer outputs of
     a quantized model (``output_quantization``: the model's (class, box) parameters) are
-    compared in their own domain and only the survivors are dequantized.
+    compared in their own domain and only the survivors are dequantized. Thresholds, counts
+    and the NMS mode come from ``options``; ``class_ids`` are the classes to report (None: all).
     """
 
-    def __init__(self, anchors: np.ndarray, score_threshold: float = 0.3,
-                 iou_threshold: float = 0.5, max_results: int = 100,
-                 pre_nms_top_k: int = 1000, class_ids: list[int] | None = None,
+    def __init__(self, anchors: np.ndarray, options: DetectorOptions | None = None,
+                 class_ids: list[int] | None = None,
                  output_quantization: tuple[TensorQuantization | None, ...] = (None, None)):
+        options = DetectorOptions() if options is None else options
         self.anchors = anchors.astype(np.float32)
         self.cls_quant, self.box_quant = output_quantization
-        self.score_threshold = check_fraction("score_threshold", score_threshold)
+        self.score_threshold = options.score_threshold
         self.logit_threshold = score_to_logit(self.score_threshold)
-        self.iou_threshold = check_fraction("iou_threshold", iou_threshold)
-        self.max_results = check_count("max_results", max_results)
-        self.pre_nms_top_k = check_count("pre_nms_top_k", pre_nms_top_k)
+        self.iou_threshold = options.iou_threshold
+        self.max_results = options.max_results
+        self.pre_nms_top_k = options.pre_nms_top_k
+        self.class_agnostic = options.class_agnostic_nms
         self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
 
     def __call__(self, cls_logits: np.ndarray, box_regression: np.ndarray,
@@ -89,7 +91,10 @@ class Postprocessor:
             on_frame = boxes_on_content(boxes, content_size)
             if not on_frame.all():
                 boxes, scores, class_idx = boxes[on_frame], scores[on_frame], class_idx[on_frame]
-        keep = batched_nms(boxes, scores, class_idx, self.iou_threshold, self.max_results)
+        if self.class_agnostic:
+            keep = nms(boxes, scores, self.iou_threshold, self.max_results)
+        else:
+            keep = batched_nms(boxes, scores, class_idx, self.iou_threshold, self.max_results)
         if self.allowed is not None:
             class_idx = self.allowed[class_idx]
         return RawDetections(

@@ -48,3 +48,26 @@ def test_options_are_checked_when_made():
     with pytest.raises(InvalidInputError, match="max_results must be an integer >= 1, got 0"):
         DetectorOptions(max_results=0)
     assert DetectorOptions(categories=["a", "b"]).categories == ("a", "b")
+
+
+def test_defaults_live_in_detector_options_alone():
+    """The CLI flags' defaults are DetectorOptions' (no number typed twice)."""
+    import argparse
+
+    from edgedet.commands._detector_flags import add_detector_arguments
+
+    parser = argparse.ArgumentParser()
+    add_detector_arguments(parser, per="frame", classes=True)
+    args = parser.parse_args([])
+    default = DetectorOptions()
+    assert (args.score, args.iou, args.max_results, args.threads, args.agnostic_nms) == (
+        default.score_threshold, default.iou_threshold, default.max_results,
+        default.num_threads, default.class_agnostic_nms)
+    assert parser.parse_args(["--agnostic-nms"]).agnostic_nms is True
+
+
+def test_class_agnostic_nms_keyword_reaches_the_postprocessor(small_onnx):
+    assert Detector(small_onnx).postprocess.class_agnostic is False
+    assert Detector(small_onnx, class_agnostic_nms=True).postprocess.class_agnostic is True
+    with pytest.raises(InvalidInputError, match="class_agnostic_nms must be True or False"):
+        DetectorOptions(class_agnostic_nms="yes")

@@ -8,6 +8,7 @@ import pytest
 
 from edgedet.metadata import InGraphNms
 from edgedet.runtimes.ingraph_postprocess import InGraphPostprocessor
+from edgedet.runtimes.options import DetectorOptions
 
 pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 
@@ -26,10 +27,10 @@ def _outputs():
     return boxes, classes, scores, np.array([3], np.float32)
 
 
-def _post(**kwargs) -> InGraphPostprocessor:
+def _post(class_ids=None, **options) -> InGraphPostprocessor:
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        return InGraphPostprocessor(200, BAKED, **kwargs)
+        return InGraphPostprocessor(200, BAKED, DetectorOptions(**options), class_ids=class_ids)
 
 
 def test_valid_rows_become_pixel_corner_boxes():
@@ -53,6 +54,8 @@ def test_no_detections():
 
 def test_settings_the_graph_cannot_honour_are_warned_about():
     with pytest.warns(UserWarning, match="below the 0.1 built into"):
-        InGraphPostprocessor(200, BAKED, score_threshold=0.05)
+        InGraphPostprocessor(200, BAKED, DetectorOptions(score_threshold=0.05))
     with pytest.warns(UserWarning, match="iou_threshold 0.6 is ignored"):
-        InGraphPostprocessor(200, BAKED, iou_threshold=0.6)
+        InGraphPostprocessor(200, BAKED, DetectorOptions(iou_threshold=0.6))
+    with pytest.warns(UserWarning, match="class_agnostic_nms is ignored"):
+        InGraphPostprocessor(200, BAKED, DetectorOptions(class_agnostic_nms=True))

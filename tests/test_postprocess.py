@@ -5,6 +5,7 @@ import pytest
 from edgedet.anchors import AnchorSpec, decode_boxes, generate_anchors
 from edgedet.runtimes.nms import batched_nms, nms
 from edgedet.metadata import TensorQuantization
+from edgedet.runtimes.options import DetectorOptions
 from edgedet.runtimes.postprocess import Postprocessor, score_to_logit
 
 pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
@@ -94,7 +95,7 @@ def test_postprocessor_equals_full_sigmoid_reference():
     n = len(anchors)
     cls_logits = rng.normal(-4, 1.5, (n, 3)).astype(np.float32)
     box_regression = rng.normal(0, 0.2, (n, 4)).astype(np.float32)
-    post = Postprocessor(anchors, 0.3, 0.5, 50, pre_nms_top_k=n * 3)
+    post = Postprocessor(anchors, DetectorOptions(0.3, 0.5, 50, pre_nms_top_k=n * 3))
     got = post(cls_logits, box_regression)
     boxes, scores, classes = reference_postprocess(cls_logits, box_regression, anchors, 0.3, 0.5, 50)
     assert len(got.scores) == len(scores) > 0
@@ -107,7 +108,7 @@ def test_top_k_caps_candidates_before_nms():
     anchors = generate_anchors(AnchorSpec(128))
     cls_logits = np.zeros((len(anchors), 2), np.float32)  # every pair scores 0.5
     box_regression = np.zeros((len(anchors), 4), np.float32)
-    got = Postprocessor(anchors, 0.3, 1.0, max_results=10_000, pre_nms_top_k=25)(cls_logits, box_regression)
+    got = Postprocessor(anchors, DetectorOptions(0.3, 1.0, max_results=10_000, pre_nms_top_k=25))(cls_logits, box_regression)
     assert len(got.scores) == 25  # iou 1.0 suppresses nothing; only the cap limits
 
 
@@ -115,7 +116,7 @@ def test_category_allow_list():
     anchors = generate_anchors(AnchorSpec(128))
     cls_logits = np.full((len(anchors), 3), -10.0, np.float32)
     cls_logits[5, 0] = cls_logits[9, 2] = 3.0
-    post = Postprocessor(anchors, 0.3, 0.5, 10, class_ids=[2])
+    post = Postprocessor(anchors, DetectorOptions(0.3, 0.5, 10), class_ids=[2])
     got = post(cls_logits, np.zeros((len(anchors), 4), np.float32))
     assert got.class_ids.tolist() == [2]
 
@@ -134,7 +135,7 @@ def test_quantized_domain_filter_equals_float_filter(score_threshold):
     box_q = TensorQuantization(scale=0.01, zero_point=-3)
     q_cls = rng.integers(-128, 128, (len(anchors), 3)).astype(np.int8)
     q_box = rng.integers(-128, 128, (len(anchors), 4)).astype(np.int8)
-    post = Postprocessor(anchors, score_threshold, 0.5, 100, pre_nms_top_k=300,
+    post = Postprocessor(anchors, DetectorOptions(score_threshold, pre_nms_top_k=300),
                          output_quantization=(cls_q, box_q))
     in_int8 = post(q_cls, q_box)
     in_float = post(cls_q.dequantize(q_cls), box_q.dequantize(q_box))
@@ -159,9 +160,40 @@ def test_sampled_prefilter_only_skips_work(mean):
     anchors = generate_anchors(AnchorSpec(256))
     cls_logits = np.round(rng.normal(mean, 1, (len(anchors), 20)), 1).astype(np.float32)  # ties
     box_regression = rng.normal(0, 0.2, (len(anchors), 4)).astype(np.float32)
-    post = Postprocessor(anchors, 0.3, 0.5, 1000, pre_nms_top_k=200)
+    post = Postprocessor(anchors, DetectorOptions(0.3, 0.5, 1000, pre_nms_top_k=200))
     flat = cls_logits.reshape(-1)
     passing = np.flatnonzero(flat > post.logit_threshold)
     # reference: stable sort by value (desc), lower index first among equals
     expected = np.sort(passing[np.argsort(-flat[passing], kind="stable")[:200]])
     assert np.array_equal(post._candidates(flat, post.logit_threshold), expected)
+
+
+def _two_labels_on_one_object(anchors):
+    """Anchor 40 scores class 0 at 0.95 and class 1 at 0.6 (one object, two labels); anchor
+    41 overlaps it (same box codes, neighbouring anchor) with class 1 at 0.55; a far anchor
+    scores class 1 at 0.9."""
+    cls_logits = np.full((len(anchors), 2), -10.0, np.float32)
+    cls_logits[40] = (score_to_logit(0.95), score_to_logit(0.6))
+    cls_logits[40 + 9, 1] = score_to_logit(0.55)  # 9 anchors per location: the next cell
+    far = len(anchors) - 1
+    cls_logits[far, 1] = score_to_logit(0.9)
+    return cls_logits, np.zeros((len(anchors), 4), np.float32), far
+
+
+@pytest.mark.parametrize("agnostic", [False, True])
+def test_class_agnostic_nms_lets_one_class_suppress_another(agnostic):
+    anchors = generate_anchors(AnchorSpec(128))
+    cls_logits, codes, far = _two_labels_on_one_object(anchors)
+    iou = _iou(anchors[40], anchors[49])
+    assert iou > 0.5  # the neighbour overlaps enough to be suppressed within a class
+    got = Postprocessor(anchors, DetectorOptions(class_agnostic_nms=agnostic))(cls_logits, codes)
+    boxes, scores, classes = reference_postprocess(cls_logits, codes, anchors, 0.3, 0.5, 100)
+    if agnostic:
+        # one NMS over all classes: the 0.6 and 0.55 boxes of class 1 lose to the 0.95 box
+        assert got.class_ids.tolist() == [0, 1]
+        assert np.allclose(got.scores, [0.95, 0.9])
+        assert np.allclose(got.boxes, anchors[[40, far]], atol=1e-3)
+    else:
+        # per class (the reference): class 1 keeps its 0.6 box on top of class 0's 0.95 box
+        assert sorted(got.scores.tolist()) == pytest.approx(sorted(scores.tolist()))
+        assert sorted(got.class_ids.tolist()) == [0, 1, 1]

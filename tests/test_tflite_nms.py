@@ -57,6 +57,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
         nms = root / f"nms_{precision}.tflite"
         nms.write_bytes(detector_file(plain.read_bytes(), NmsOptions(score_threshold=BAKED_SCORE)))
         made[f"nms_{precision}"] = nms
+    agnostic = NmsOptions(score_threshold=BAKED_SCORE, regular_nms=False)
+    made["nms_agnostic_fp32"] = root / "nms_agnostic_fp32.tflite"
+    made["nms_agnostic_fp32"].write_bytes(detector_file(made["plain_fp32"].read_bytes(), agnostic))
     return made
 
 
@@ -150,6 +153,32 @@ def test_detector_runs_the_file_and_agrees_with_host_nms(files, precision):
     assert found >= IMAGES  # the model finds objects
 
 
+def test_class_agnostic_file_agrees_with_host_class_agnostic_nms(files):
+    """LiteRT's fast mode (each anchor's best class, one NMS over all classes) is what the
+    host's class-agnostic NMS computes: the same detections, and never two overlapping boxes."""
+    from edgedet import Detector
+
+    host = Detector(files["plain_fp32"], score_threshold=SCORE, class_agnostic_nms=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        in_graph = Detector(files["nms_agnostic_fp32"], score_threshold=SCORE,
+                            class_agnostic_nms=True)
+    assert in_graph.metadata.postprocess.regular_nms is False
+    found = 0
+    for path in _image_paths(files):
+        frame = cv2.imread(str(path))
+        ref, got = host.detect(frame), in_graph.detect(frame)
+        found += len(ref.scores)
+        assert len(got.scores) == len(ref.scores), path.name
+        pairs = match(ref.boxes, ref.class_ids, got.boxes, got.class_ids, 0.99)
+        assert len(pairs) == len(ref.scores), path.name
+        for i, j in pairs:
+            assert abs(ref.scores[i] - got.scores[j]) < 1e-5
+        iou = box_iou(got.boxes, got.boxes) - np.eye(len(got.scores))
+        assert not (iou > 0.5).any(), path.name
+    assert found >= IMAGES
+
+
 def test_detector_finds_the_drawn_shapes(files):
     from edgedet import Detector
 
@@ -206,6 +235,8 @@ def test_bad_requests_fail_clearly(files, tmp_path):
         NmsOptions(iou_threshold=0)
     with pytest.raises(InvalidInputError, match="max_detections must be an integer >= 1"):
         NmsOptions(max_detections=0)
+    with pytest.raises(InvalidInputError, match="score_threshold must be a number"):
+        NmsOptions(score_threshold=True)
     with pytest.raises(InvalidInputError, match="tflite only, not onnx"):
         convert_with_report(files["checkpoint"], "onnx", tmp_path / "x.onnx", nms=NmsOptions())
     result = subprocess.run(
@@ -221,12 +252,13 @@ def test_cli_writes_an_nms_file(files, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "edgedet", "convert", "--weights", str(files["checkpoint"]),
          "--target", "tflite", "--nms", "--nms-score-threshold", "0.2", "--nms-max-detections",
-         "10", "--no-report", "--out", str(out)],
+         "10", "--nms-agnostic", "--no-report", "--out", str(out)],
         capture_output=True, text=True, cwd=HERE.parent, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "in-graph NMS" in result.stdout
     meta = ModelMetadata.from_json(read_tflite_metadata(out.read_bytes())[METADATA_KEY].decode())
     assert meta.postprocess.score_threshold == 0.2 and meta.postprocess.max_detections == 10
+    assert meta.postprocess.regular_nms is False
     assert _op_names(schema.Model.GetRootAsModel(out.read_bytes(), 0))[-1] == CUSTOM_OP
 
 
@@ -305,6 +337,13 @@ def compare_with_mediapipe(python: str, model: Path, images: list[Path], score: 
 
 def test_mediapipe_object_detector_matches_detector_fp32(mediapipe_python, files):
     counts = compare_with_mediapipe(mediapipe_python, files["nms_fp32"], _image_paths(files), SCORE)
+    assert counts["ours"] >= IMAGES
+    assert counts["agree"] == counts["ours"] == counts["mediapipe"], counts
+
+
+def test_mediapipe_runs_the_class_agnostic_file(mediapipe_python, files):
+    counts = compare_with_mediapipe(mediapipe_python, files["nms_agnostic_fp32"],
+                                    _image_paths(files), SCORE)
     assert counts["ours"] >= IMAGES
     assert counts["agree"] == counts["ours"] == counts["mediapipe"], counts
 

@@ -31,6 +31,7 @@ class BenchmarkPlan:
     warmup: int = 5
     threads: int = 1
     image: Optional[Path] = None
+    class_agnostic_nms: bool = False
     # Called with each conversion's parity report (the CLI prints it); None: not shown.
     show_report: Optional[Callable] = None
 
@@ -93,7 +94,8 @@ def load_eval_dataset(plan: BenchmarkPlan):
     return dataset
 
 
-def add_map(rows: list[ModelResult], dataset, threads: int) -> None:
+def add_map(rows: list[ModelResult], dataset, threads: int,
+            class_agnostic_nms: bool = False) -> None:
     """Fill ``map``/``map50`` of each working row by evaluating through a Detector."""
     from edgedet.evaluation import EVAL_MAX_RESULTS, EVAL_SCORE_THRESHOLD, evaluate
     from edgedet.runtimes import Detector
@@ -103,7 +105,8 @@ def add_map(rows: list[ModelResult], dataset, threads: int) -> None:
             continue
         try:
             det = Detector(row.path, score_threshold=EVAL_SCORE_THRESHOLD,
-                           max_results=EVAL_MAX_RESULTS, num_threads=threads)
+                           max_results=EVAL_MAX_RESULTS, num_threads=threads,
+                           class_agnostic_nms=class_agnostic_nms)
             result = evaluate(det, dataset, progress=True)
         except Exception as exc:  # a model that cannot be evaluated is reported, not fatal
             row.error = f"evaluation failed: {type(exc).__name__}: {exc}"
@@ -122,7 +125,7 @@ def run_benchmark(plan: BenchmarkPlan) -> list[ModelResult]:
     dataset = load_eval_dataset(plan) if plan.data else None
     frame = benchmark_frame(plan, dataset)
     rows = measure_latency(models, frame, runs=plan.runs, warmup=plan.warmup,
-                           threads=plan.threads)
+                           threads=plan.threads, class_agnostic_nms=plan.class_agnostic_nms)
     if dataset is not None:
-        add_map(rows, dataset, plan.threads)
+        add_map(rows, dataset, plan.threads, plan.class_agnostic_nms)
     return rows + failed

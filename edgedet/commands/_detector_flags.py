@@ -6,6 +6,7 @@ from typing import Optional
 
 from edgedet.errors import InvalidInputError
 from edgedet.runtimes.formats import REGISTRY
+from edgedet.runtimes.options import DetectorOptions
 
 
 def add_model_argument(p: argparse.ArgumentParser) -> None:
@@ -14,14 +15,28 @@ def add_model_argument(p: argparse.ArgumentParser) -> None:
 
 
 def add_detector_arguments(p: argparse.ArgumentParser, per: str, classes: bool) -> None:
-    """``--score``, ``--iou``, ``--max-results``, (``--classes``), ``--threads``; ``per`` is
-    what one detect() call sees ("image", "frame")."""
-    p.add_argument("--score", type=float, default=0.3, help="score threshold (default 0.3)")
-    p.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold (default 0.5)")
-    p.add_argument("--max-results", type=int, default=100, help=f"max detections per {per}")
+    """``--score``, ``--iou``, ``--max-results``, (``--classes``), ``--threads``,
+    ``--agnostic-nms``, defaults from ``DetectorOptions``; ``per`` is what one detect() call
+    sees ("image", "frame")."""
+    default = DetectorOptions()
+    p.add_argument("--score", type=float, default=default.score_threshold,
+                   help=f"score threshold (default {default.score_threshold})")
+    p.add_argument("--iou", type=float, default=default.iou_threshold,
+                   help=f"NMS IoU threshold (default {default.iou_threshold})")
+    p.add_argument("--max-results", type=int, default=default.max_results,
+                   help=f"max detections per {per} (default {default.max_results})")
     if classes:
         p.add_argument("--classes", help="only report these class names, comma-separated")
-    p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    p.add_argument("--threads", type=int, default=default.num_threads,
+                   help=f"inference threads (default {default.num_threads})")
+    add_agnostic_argument(p)
+
+
+def add_agnostic_argument(p: argparse.ArgumentParser) -> None:
+    """``--agnostic-nms``: one NMS over all classes (one label per object)."""
+    p.add_argument("--agnostic-nms", action="store_true",
+                   help="NMS across classes: an overlapping box of another class is dropped "
+                        "too, so each object keeps one label (default: NMS per class)")
 
 
 def parse_classes(text: Optional[str]) -> Optional[list]:
@@ -40,5 +55,6 @@ def open_detector(args: argparse.Namespace):
 
     options = DetectorOptions(score_threshold=args.score, iou_threshold=args.iou,
                               max_results=args.max_results, num_threads=args.threads,
-                              categories=parse_classes(getattr(args, "classes", None)))
+                              categories=parse_classes(getattr(args, "classes", None)),
+                              class_agnostic_nms=args.agnostic_nms)
     return Detector(args.model, options=options)

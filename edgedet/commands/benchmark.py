@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from edgedet.commands._detector_flags import add_agnostic_argument
 from edgedet.runtimes.formats import FORMATS, PRECISIONS
 
 HELP = "measure latency (and mAP) of model files side by side"
@@ -24,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=int, default=50, help="timed runs per model (default 50)")
     p.add_argument("--warmup", type=int, default=5, help="untimed runs first (default 5)")
     p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    add_agnostic_argument(p)
     p.add_argument("--image", type=Path, help="frame to time on (default: a dataset image or a 1280x720 synthetic frame)")
     p.add_argument("--json", type=Path, help="write the results as JSON")
     p.add_argument("--md", type=Path, help="write the table as markdown")
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         calib_size=args.calib_size, parity_report=not args.no_report, out_dir=args.out,
         data=args.data, data_format=args.data_format, split=args.split, runs=args.runs,
         warmup=args.warmup, threads=args.threads, image=args.image,
+        class_agnostic_nms=args.agnostic_nms,
         show_report=lambda report: print(report.format()),
     )
     rows = run_benchmark(plan)

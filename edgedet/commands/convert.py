@@ -11,6 +11,9 @@ HELP = f"convert a checkpoint to a deployable model file ({', '.join(TARGETS)})"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from edgedet.converters.calibration import DEFAULT_CALIB_SIZE
+    from edgedet.converters.tflite_nms import NmsOptions
+
+    nms = NmsOptions()
 
     support = "; ".join(f"{t}: {', '.join(ps)}" for t, ps in SUPPORTED.items())
     p.add_argument("--weights", required=True, help="checkpoint (.pt) to convert")
@@ -32,11 +35,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         " with the metadata MediaPipe ObjectDetector / TFLite Task Library load; "
                         "int8 files get a uint8 input")
     p.add_argument("--nms-score-threshold", type=float,
-                   help="with --nms: lowest score the graph keeps (default 0.05)")
+                   help=f"with --nms: lowest score the graph keeps (default {nms.score_threshold})")
     p.add_argument("--nms-iou-threshold", type=float,
-                   help="with --nms: IoU above which NMS drops a box (default 0.5)")
+                   help=f"with --nms: IoU above which NMS drops a box (default {nms.iou_threshold})")
     p.add_argument("--nms-max-detections", type=int,
-                   help="with --nms: most detections per image (default 100)")
+                   help=f"with --nms: most detections per image (default {nms.max_detections})")
+    p.add_argument("--nms-agnostic", action="store_true", default=None,
+                   help="with --nms: class-agnostic NMS (LiteRT's fast mode: each anchor keeps "
+                        "its best class, one NMS over all classes); default: per class")
 
 
 def _nms_options(args: argparse.Namespace):
@@ -44,7 +50,7 @@ def _nms_options(args: argparse.Namespace):
     from edgedet.errors import InvalidInputError
 
     given = {name: getattr(args, name) for name in
-             ("nms_score_threshold", "nms_iou_threshold", "nms_max_detections")
+             ("nms_score_threshold", "nms_iou_threshold", "nms_max_detections", "nms_agnostic")
              if getattr(args, name) is not None}
     if not args.nms:
         if given:
@@ -53,7 +59,9 @@ def _nms_options(args: argparse.Namespace):
         return None
     from edgedet.converters.tflite_nms import NmsOptions
 
-    return NmsOptions(**{name[len("nms_"):]: value for name, value in given.items()})
+    agnostic = given.pop("nms_agnostic", False)
+    return NmsOptions(**{name[len("nms_"):]: value for name, value in given.items()},
+                      regular_nms=not agnostic)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from edgedet.commands._detector_flags import add_agnostic_argument
+
 HELP = "measure mAP@[.5:.95], mAP@.5 and per-class AP of a model file on a dataset split"
 
 
@@ -15,6 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="detections JSON to write "
                    "(default: <model>_<suffix>_<split>_detections.json beside the model)")
     p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    add_agnostic_argument(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -28,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from edgedet.runtimes import Detector
 
     detector = Detector(args.model, score_threshold=EVAL_SCORE_THRESHOLD,
-                        max_results=EVAL_MAX_RESULTS, num_threads=args.threads)
+                        max_results=EVAL_MAX_RESULTS, num_threads=args.threads,
+                        class_agnostic_nms=args.agnostic_nms)
     dataset = load_dataset(args.data, args.format, args.split)
     result = evaluate(detector, dataset, progress=not args.no_progress)
     model = Path(args.model)

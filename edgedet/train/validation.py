@@ -9,8 +9,6 @@ count and denormal flushing for the whole process).
 """
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import torch
 
@@ -18,16 +16,11 @@ from edgedet.anchors import generate_anchors
 from edgedet.data.types import Dataset
 from edgedet.evaluation import EVAL_MAX_RESULTS, EVAL_SCORE_THRESHOLD, evaluate
 from edgedet.metadata import ModelMetadata
-from edgedet.runtimes import Detector
 from edgedet.runtimes.detections import Detections
 from edgedet.runtimes.detector import detections_in_frame
+from edgedet.runtimes.options import DetectorOptions
 from edgedet.runtimes.postprocess import Postprocessor
 from edgedet.runtimes.preprocess import Preprocessor
-
-
-def _detector_default(name: str):
-    # Settings eval does not pass keep Detector's defaults; read them there, not re-typed.
-    return inspect.signature(Detector.__init__).parameters[name].default
 
 
 class BatchedModelDetector:
@@ -43,10 +36,10 @@ class BatchedModelDetector:
         self.class_names = list(metadata.class_names)
         self.preprocess = Preprocessor(metadata.input_size, "NCHW",
                                        metadata.letterbox.pad_value)
+        # Settings eval does not pass keep the Detector defaults.
         self.postprocess = Postprocessor(
-            generate_anchors(metadata.anchor_spec), score_threshold,
-            _detector_default("iou_threshold"), max_results,
-            pre_nms_top_k=_detector_default("pre_nms_top_k"))
+            generate_anchors(metadata.anchors),
+            DetectorOptions(score_threshold=score_threshold, max_results=max_results))
 
     def detect_batch(self, frames: list[np.ndarray]) -> list[Detections]:
         """Detections of each BGR uint8 frame, in that frame's pixels."""
