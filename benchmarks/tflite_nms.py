@@ -40,7 +40,7 @@ def fitted_bccd_checkpoint(data: str, out: Path, images: int, steps: int) -> tup
     sys.path.insert(0, str(ROOT / "tests"))
     from finetuned_fixture import fit_heads
 
-    from edgedet.data.loader import load_dataset
+    from edgedet.data import load_dataset
     from edgedet.runtimes.preprocess import letterbox
 
     dataset = load_dataset(data, split="train")
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     calib_from = None
     if args.weights:
         # A trained model: calibrate on the training split, show the first val image.
-        from edgedet.data.loader import load_dataset
+        from edgedet.data import load_dataset
 
         checkpoint, calib_from = Path(args.weights), args.data
         images = [load_dataset(args.data, split="val").samples[0].image_path]

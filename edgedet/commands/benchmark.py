@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from edgedet.commands._detector_flags import add_agnostic_argument
+from edgedet.data.formats import NAMES as DATASET_FORMATS
 from edgedet.runtimes.formats import FORMATS, PRECISIONS
 
 HELP = "measure latency (and mAP) of model files side by side"
@@ -20,7 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-report", action="store_true", help="skip the parity report of each conversion")
     p.add_argument("--out", type=Path, help="folder for converted files and reports")
     p.add_argument("--data", type=Path, help="labelled dataset: adds mAP columns")
-    p.add_argument("--format", dest="data_format", help="dataset format: coco, voc, yolo")
+    p.add_argument("--format", dest="data_format",
+                   help=f"dataset format: {', '.join(DATASET_FORMATS)} (default: detect)")
     p.add_argument("--split", default="val", help="dataset split for mAP (default val)")
     p.add_argument("--runs", type=int, default=50, help="timed runs per model (default 50)")
     p.add_argument("--warmup", type=int, default=5, help="untimed runs first (default 5)")

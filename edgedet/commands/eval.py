@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from edgedet.commands._detector_flags import add_agnostic_argument
+from edgedet.data.formats import NAMES as DATASET_FORMATS
 
 HELP = "measure mAP@[.5:.95], mAP@.5 and per-class AP of a model file on a dataset split"
 
@@ -12,7 +13,7 @@ HELP = "measure mAP@[.5:.95], mAP@.5 and per-class AP of a model file on a datas
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="checkpoint (.pt) or exported model file")
     p.add_argument("--data", required=True, help="dataset folder (or COCO json / YOLO data.yaml)")
-    p.add_argument("--format", choices=("coco", "voc", "yolo"), help="dataset format (default: detect)")
+    p.add_argument("--format", choices=DATASET_FORMATS, help="dataset format (default: detect)")
     p.add_argument("--split", default="val", help="split to evaluate (default val)")
     p.add_argument("--out", help="detections JSON to write "
                    "(default: <model>_<suffix>_<split>_detections.json beside the model)")

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 
+from edgedet.data.formats import NAMES as DATASET_FORMATS
+
 HELP = "train a D0/D1/D2 or Lite0/1/2 checkpoint on a labelled dataset (COCO, VOC or YOLO)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset folder (or COCO json / YOLO data.yaml)")
-    p.add_argument("--format", choices=("coco", "voc", "yolo"), help="dataset format (default: detect)")
+    p.add_argument("--format", choices=DATASET_FORMATS, help="dataset format (default: detect)")
     p.add_argument("--model", help="d0, d1, d2, lite0, lite1 or lite2 (default d0, or the --weights checkpoint's)")
     p.add_argument("--weights", help="start from this edgedet checkpoint (e.g. from `edgedet import`): "
                                      "backbone, BiFPN and box head kept; class head re-initialized "

@@ -1,4 +1,4 @@
-"""COCO JSON reader: ``annotations/instances_<split>*.json`` + an image folder."""
+"""COCO JSON reader and writer: ``annotations/instances_<split>*.json`` + an image folder."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,9 @@ from typing import Optional
 from edgedet.data import coco_entries
 from edgedet.data.cleaning import FixReport, finish_dataset, make_sample, strip_name
 from edgedet.data.types import Dataset
+from edgedet.data.writers import Record, write_image
 from edgedet.errors import InvalidInputError
+from edgedet.fileio import atomic_write_text
 
 
 def annotation_files(root: Path) -> list[Path]:
@@ -108,3 +110,20 @@ def read_coco(root: Path, split: str, class_names: Optional[list[str]] = None) -
             samples.append(sample)
     dataset_root = root if root.is_dir() else json_path.parent
     return finish_dataset(Dataset(dataset_root.name, dataset_root, split, names, samples), report, "coco")
+
+
+def write_coco(out: Path, split: str, names: list[str], records: list[Record]) -> None:
+    """Write ``records`` as split ``split`` of a COCO dataset rooted at ``out``."""
+    images, annotations = [], []
+    for image_id, rec in enumerate(records, 1):
+        h, w = rec.image.shape[:2]
+        write_image(out / "images" / split / f"{rec.stem}.jpg", rec.image)
+        images.append({"id": image_id, "file_name": f"{rec.stem}.jpg", "width": w, "height": h})
+        for (x1, y1, x2, y2), cid in zip(rec.boxes.tolist(), rec.class_ids.tolist()):
+            annotations.append({
+                "id": len(annotations) + 1, "image_id": image_id, "category_id": cid + 1,
+                "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1), "iscrowd": 0,
+            })
+    categories = [{"id": i + 1, "name": n, "supercategory": "shape"} for i, n in enumerate(names)]
+    doc = {"images": images, "annotations": annotations, "categories": categories}
+    atomic_write_text(out / "annotations" / f"instances_{split}.json", json.dumps(doc))

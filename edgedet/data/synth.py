@@ -6,8 +6,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgedet.data.types import FORMATS
-from edgedet.data.writers import Record, write_split
+from edgedet.data.formats import dataset_format
+from edgedet.data.writers import Record
 from edgedet.errors import InvalidInputError
 from edgedet.fileio import PathLike
 
@@ -102,8 +102,7 @@ def generate_dataset(out_dir: PathLike, num_images: int, format: str = "coco", s
     ``load_dataset(out_dir, split="val")``.
     """
     out = Path(out_dir)
-    if format not in FORMATS:
-        raise InvalidInputError(f"unknown format {format!r}: expected one of {', '.join(FORMATS)}")
+    writer = dataset_format(format).write
     if not isinstance(num_images, int) or num_images < 2:
         raise InvalidInputError(f"need at least 2 images (one per split), got {num_images!r}")
     if not 0.0 < val_fraction < 1.0:
@@ -118,6 +117,6 @@ def generate_dataset(out_dir: PathLike, num_images: int, format: str = "coco", s
     for i in range(num_images):
         rng = np.random.default_rng([seed, i])
         records.append(Record(f"synth_{i:06d}", *make_image(rng, width, height)))
-    write_split(out, format, "train", CLASS_NAMES, records[: num_images - num_val])
-    write_split(out, format, "val", CLASS_NAMES, records[num_images - num_val:])
+    writer(out, "train", CLASS_NAMES, records[: num_images - num_val])
+    writer(out, "val", CLASS_NAMES, records[num_images - num_val:])
     return out

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 
 SPLITS = ("train", "val", "test")
-FORMATS = ("coco", "voc", "yolo")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 

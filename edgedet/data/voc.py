@@ -1,13 +1,16 @@
-"""Pascal VOC reader: ``Annotations/*.xml``, ``JPEGImages/``, ``ImageSets/Main/<split>.txt``."""
+"""Pascal VOC reader and writer: ``Annotations/*.xml``, ``JPEGImages/``, ``ImageSets/Main/<split>.txt``."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Optional
+from xml.sax.saxutils import escape
 
 from edgedet.data.cleaning import FixReport, finish_dataset, make_sample, strip_name
 from edgedet.data.types import IMAGE_SUFFIXES, Dataset
+from edgedet.data.writers import Record, write_image
 from edgedet.errors import InvalidInputError
+from edgedet.fileio import atomic_write_text
 
 CLASS_LIST_FILES = ("labels.txt", "classes.txt")
 
@@ -119,3 +122,25 @@ def read_voc(root: Path, split: str, class_names: Optional[list[str]] = None) ->
         if sample is not None:
             samples.append(sample)
     return finish_dataset(Dataset(root.name, root, split, names, samples), report, "voc")
+
+
+def _voc_xml(rec: Record, names: list[str]) -> str:
+    h, w = rec.image.shape[:2]
+    objects = "".join(
+        f"<object><name>{escape(names[cid])}</name><difficult>0</difficult><bndbox>"
+        f"<xmin>{x1:.1f}</xmin><ymin>{y1:.1f}</ymin><xmax>{x2:.1f}</xmax><ymax>{y2:.1f}</ymax>"
+        "</bndbox></object>"
+        for (x1, y1, x2, y2), cid in zip(rec.boxes.tolist(), rec.class_ids.tolist())
+    )
+    return (f"<annotation><filename>{rec.stem}.jpg</filename><size><width>{w}</width>"
+            f"<height>{h}</height><depth>3</depth></size>{objects}</annotation>\n")
+
+
+def write_voc(out: Path, split: str, names: list[str], records: list[Record]) -> None:
+    """Write ``records`` as split ``split`` of a VOC dataset rooted at ``out``."""
+    for rec in records:
+        write_image(out / "JPEGImages" / f"{rec.stem}.jpg", rec.image)
+        atomic_write_text(out / "Annotations" / f"{rec.stem}.xml", _voc_xml(rec, names))
+    atomic_write_text(out / "ImageSets" / "Main" / f"{split}.txt",
+                      "".join(f"{r.stem}\n" for r in records))
+    atomic_write_text(out / "labels.txt", "".join(f"{n}\n" for n in names))

@@ -1,4 +1,4 @@
-"""YOLO txt reader: ``data.yaml`` (names, split folders), ``images/<split>``, ``labels/<split>``."""
+"""YOLO txt reader and writer: ``data.yaml`` (names, split folders), ``images/<split>``, ``labels/<split>``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,9 @@ import numpy as np
 
 from edgedet.data.cleaning import FixReport, finish_dataset, image_size, make_sample, strip_name
 from edgedet.data.types import IMAGE_SUFFIXES, Dataset
+from edgedet.data.writers import Record, write_image
 from edgedet.errors import InvalidInputError
+from edgedet.fileio import atomic_write_text
 
 YAML_NAMES = ("data.yaml", "dataset.yaml", "data.yml")
 
@@ -131,3 +133,20 @@ def read_yolo(root: Path, split: str, class_names: Optional[list[str]] = None) -
             samples.append(sample)
     root_dir = yaml_path.parent
     return finish_dataset(Dataset(root_dir.name, root_dir, split, names, samples), report, "yolo")
+
+
+def write_yolo(out: Path, split: str, names: list[str], records: list[Record]) -> None:
+    """Write ``records`` as split ``split`` of a YOLO dataset rooted at ``out``."""
+    for rec in records:
+        h, w = rec.image.shape[:2]
+        write_image(out / "images" / split / f"{rec.stem}.jpg", rec.image)
+        lines = "".join(
+            f"{cid} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}\n"
+            for (x1, y1, x2, y2), cid in zip(rec.boxes.tolist(), rec.class_ids.tolist())
+        )
+        atomic_write_text(out / "labels" / split / f"{rec.stem}.txt", lines)
+    import yaml
+
+    doc = {"path": ".", "names": list(names)}
+    doc.update({s: f"images/{s}" for s in ("train", "val") if (out / "images" / s).is_dir()})
+    atomic_write_text(out / "data.yaml", yaml.safe_dump(doc, sort_keys=False))
