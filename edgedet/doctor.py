@@ -232,6 +232,16 @@ def cpu_model(arch: str, cpuinfo: dict[str, str], midr: Optional[str] = None) ->
     return cpuinfo.get("model name") or platform.processor() or "unknown"
 
 
+def board_name(arch: str, cpuinfo: dict[str, str], device_tree: Optional[str]) -> Optional[str]:
+    """The board ("Raspberry Pi 4 Model B Rev 1.4"): the device tree's model, else the
+    "Model" line ARM kernels add to /proc/cpuinfo. An x86 "model" is a number, also when
+    qemu-user shows an ARM program the host's cpuinfo."""
+    if device_tree and device_tree.strip("\x00\n "):
+        return device_tree.strip("\x00\n ")
+    line = cpuinfo.get("model", "")
+    return line if arch in ARM_ARCHES and line and not line.isdigit() else None
+
+
 def probe_cpu() -> dict[str, Any]:
     arch = platform.machine().lower()
     info = parse_cpuinfo(_read_text("/proc/cpuinfo") or "")
@@ -239,7 +249,6 @@ def probe_cpu() -> dict[str, Any]:
     hwcap = getauxval(AT_HWCAP) if on_arm64 else None
     hwcap2 = getauxval(AT_HWCAP2) if on_arm64 else None
     features, source = cpu_features(arch, info, hwcap, hwcap2)
-    board = _read_text("/proc/device-tree/model")
     try:
         usable = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -247,7 +256,7 @@ def probe_cpu() -> dict[str, Any]:
     return {
         "model": cpu_model(arch, info,
                            _read_text("/sys/devices/system/cpu/cpu0/regs/identification/midr_el1")),
-        "board": board.strip("\x00\n ") if board else None,
+        "board": board_name(arch, info, _read_text("/proc/device-tree/model")),
         "cores": os.cpu_count(), "usable_cores": usable,
         "features": features, "features_source": source,
     }
