@@ -385,11 +385,11 @@ def probe_model(path: str, threads: int = 1, runs: int = 5,
 
     from edgedet.runtimes import Detector
     from edgedet.runtimes.formats import format_of
-    from edgedet.thirdparty_output import quiet_c_stderr
 
     report: dict[str, Any] = {"path": str(path), "error": None, **dict.fromkeys(MODEL_KEYS)}
     try:
-        with warnings.catch_warnings(), quiet_c_stderr():
+        # The backends keep their runtimes' load messages off the terminal themselves.
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the interpreter choice is reported by probe_tflite
             row = format_of(path)
             detector = Detector(path, num_threads=threads)
