@@ -224,9 +224,14 @@ def test_a_model_that_fails_to_open_exits_2_after_the_report(tmp_path, capsys):
     assert set(report["model"]) == MODEL_KEYS
 
 
-def test_model_backend_threads_and_timed_run(tmp_path_factory, small_checkpoint, capsys):
+@pytest.fixture(scope="module")
+def small_tflite(tmp_path_factory, small_checkpoint):
     pytest.importorskip("ai_edge_litert")
-    path = shared_cache(tmp_path_factory, small_checkpoint).get("tflite", "fp32")
+    return shared_cache(tmp_path_factory, small_checkpoint).get("tflite", "fp32")
+
+
+def test_model_backend_threads_and_timed_run(small_tflite, capsys):
+    path = small_tflite
     code, out, _ = _run_cli(capsys, "--model", str(path), "--json", "--runs", "2",
                             "--threads", "2", "--cameras", "0")
     model = json.loads(out)["model"]
