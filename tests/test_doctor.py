@@ -265,3 +265,19 @@ print(json.dumps({"code": code, "heavy": heavy, "report": json.loads(out.getvalu
     result = json.loads(done.stdout)
     assert result["code"] == 0 and result["heavy"] == []
     assert set(result["report"]) == TOP_KEYS
+
+
+@fast
+def test_picamera2_probe_with_a_fake_module(monkeypatch):
+    """A stand-in for Raspberry Pi OS's picamera2 (not on PyPI for this machine): the probe
+    imports it the way the demo does and counts the cameras libcamera lists."""
+    fake = types.ModuleType("picamera2")
+    fake.Picamera2 = type("Picamera2", (), {"global_camera_info": staticmethod(
+        lambda: [{"Model": "imx708", "Num": 0}])})
+    monkeypatch.setitem(sys.modules, "picamera2", fake)
+    assert doctor.probe_picamera2() == {"importable": True, "error": None, "hint": None,
+                                        "cameras": 1}
+    monkeypatch.setitem(sys.modules, "picamera2", None)
+    missing = doctor.probe_picamera2()
+    assert not missing["importable"] and "--system-site-packages" in missing["hint"]
+    assert missing["error"].startswith("ModuleNotFoundError")
