@@ -14,7 +14,8 @@ _INSTALL_HINT = (
 )
 
 
-def _import_picamera2():
+def import_picamera2():
+    """The ``Picamera2`` class; a MissingDependencyError that says how to install it."""
     try:
         from picamera2 import Picamera2
     except ImportError as exc:
@@ -32,7 +33,7 @@ def _import_picamera2():
 
 def open_picamera(size: Optional[Size] = None) -> LiveSource:
     """Start the first Raspberry Pi camera at ``size`` (default 640x480) as a live source."""
-    picamera2_class = _import_picamera2()
+    picamera2_class = import_picamera2()
     width, height = size or DEFAULT_SIZE
     try:
         camera = picamera2_class()

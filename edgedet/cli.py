@@ -12,7 +12,7 @@ from edgedet import __version__
 from edgedet.errors import EdgedetError, InterruptedAfterWriting
 
 # Order of the common commands in --help; any other module in edgedet.commands follows.
-_ORDER = ("quickstart", "synth", "train", "eval", "init", "convert", "detect", "benchmark", "demo")
+_ORDER = ("quickstart", "synth", "train", "eval", "init", "convert", "detect", "benchmark", "demo", "doctor")
 
 
 def _command_modules() -> list[str]:

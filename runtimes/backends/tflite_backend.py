@@ -15,6 +15,18 @@ from edgedet.runtimes.per_thread import PerThread
 from edgedet.runtimes.tflite_metadata import read_tflite_metadata, signature_names
 from edgedet.thirdparty_output import quiet_c_stderr
 
+# Whether each interpreter package runs int8 models through XNNPACK: tflite-runtime 2.14 has
+# no XNNPACK int8 kernels and ran int8 ~15x slower than ai-edge-litert (DESIGN.md).
+INT8_XNNPACK = {"ai-edge-litert": True, "tflite-runtime": False}
+
+
+def interpreter_package() -> str:
+    """The package whose interpreter :class:`TfliteBackend` would use (``"ai-edge-litert"``
+    or ``"tflite-runtime"``); :class:`MissingDependencyError` when neither imports."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _interpreter_class()[1]
+
 
 def _interpreter_class():
     """The Interpreter class to use and the package it came from."""
