@@ -35,24 +35,45 @@ class ShowcaseVerdict:
                 f"{self.wrong_label} wrong label(s), {self.extra} extra box(es): {verdict}")
 
 
-def judge(detections: Detections, truth_boxes: np.ndarray, truth_classes: np.ndarray) -> ShowcaseVerdict:
-    """Match detections (highest score first) to labelled objects of their own class."""
+FOUND, WRONG_LABEL, EXTRA = "found", "wrong label", "extra"
+
+
+def classify(detections: Detections, truth_boxes: np.ndarray,
+             truth_classes: np.ndarray) -> list[str]:
+    """What each detection is (:data:`FOUND`, :data:`WRONG_LABEL` or :data:`EXTRA`), matching
+    detections highest score first to labelled objects of their own class."""
     truth_boxes = np.asarray(truth_boxes, dtype=np.float32).reshape(-1, 4)
     truth_classes = np.asarray(truth_classes, dtype=np.int64).reshape(-1)
     claimed = np.zeros(len(truth_boxes), dtype=bool)
-    found = wrong_label = extra = 0
+    kinds = [EXTRA] * len(detections)
     iou = box_iou(detections.boxes, truth_boxes) if len(truth_boxes) else np.zeros((len(detections), 0))
     for d in np.argsort(-detections.scores, kind="stable"):
         same_class = (truth_classes == detections.class_ids[d]) & ~claimed
         overlaps = iou[d] >= MATCH_IOU
         if (overlaps & same_class).any():
             claimed[np.argmax(np.where(same_class, iou[d], -1.0))] = True
-            found += 1
+            kinds[d] = FOUND
         elif (overlaps & (truth_classes != detections.class_ids[d])).any():
-            wrong_label += 1
-        else:
-            extra += 1
-    return ShowcaseVerdict(len(truth_boxes), found, wrong_label, extra)
+            kinds[d] = WRONG_LABEL
+    return kinds
+
+
+def judge(detections: Detections, truth_boxes: np.ndarray, truth_classes: np.ndarray) -> ShowcaseVerdict:
+    """Match detections (highest score first) to labelled objects of their own class."""
+    kinds = classify(detections, truth_boxes, truth_classes)
+    return ShowcaseVerdict(len(np.asarray(truth_boxes).reshape(-1, 4)), kinds.count(FOUND),
+                           kinds.count(WRONG_LABEL), kinds.count(EXTRA))
+
+
+def score_margin(detections: Detections, truth_boxes: np.ndarray,
+                 truth_classes: np.ndarray) -> tuple[float, float]:
+    """(lowest score of a right detection, highest score of a wrong or extra one) among
+    ``detections`` made with a low score threshold: how far the verdict at the real threshold
+    is from flipping (0.0 where there is no such detection)."""
+    kinds = classify(detections, truth_boxes, truth_classes)
+    right = [s for s, k in zip(detections.scores.tolist(), kinds) if k == FOUND]
+    wrong = [s for s, k in zip(detections.scores.tolist(), kinds) if k != FOUND]
+    return min(right, default=0.0), max(wrong, default=0.0)
 
 
 def all_right_count(detector, samples: list[Sample]) -> int:

@@ -46,3 +46,12 @@ def test_side_by_side_is_two_enlarged_panels():
     picture = side_by_side(frame, sample, _dets([[5, 5, 25, 25]], [0.9], [0]), scale=2)
     assert picture.shape[1] == 2 * 160 + 8 and picture.shape[0] > 128
     assert (picture[:, :160] != picture[:, 168:]).any()  # the panels differ: scores drawn on the right
+
+
+def test_score_margin_is_the_gap_between_right_and_wrong_boxes():
+    from edgedet.showcase import score_margin
+
+    dets = _dets([[11, 9, 51, 49], [100, 22, 158, 90], [12, 10, 50, 48], [200, 200, 220, 220]],
+                 [0.9, 0.7, 0.2, 0.1], [0, 2, 1, 0])
+    assert score_margin(dets, TRUTH, CLASSES) == pytest.approx((0.7, 0.2))
+    assert score_margin(_dets(np.zeros((0, 4)), [], []), TRUTH, CLASSES) == (0.0, 0.0)
