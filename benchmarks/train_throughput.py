@@ -58,7 +58,7 @@ def bare_step_rate(trainer, steps: int) -> tuple[float, float]:
     cfg, device = trainer.cfg, trainer.device
     model = build_model(cfg.model, trainer.metadata.num_classes).to(device).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-    anchors = generate_anchors(trainer.metadata.anchor_spec)
+    anchors = generate_anchors(trainer.metadata.anchors)
     box = np.array([[10, 10, cfg.imgsz // 3, cfg.imgsz // 4]], dtype=np.float32)
     labels, targets = assign_targets(anchors, box, np.array([0]))
     labels = torch.from_numpy(labels).expand(cfg.batch, -1).to(device)

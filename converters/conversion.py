@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from edgedet.errors import InvalidInputError
+from edgedet.errors import InvalidInputError, with_article
 from edgedet.fileio import PathLike
 from edgedet.runtimes.formats import PRECISIONS, REGISTRY, SUPPORTED, TARGETS, TORCH, sniff_format
 
@@ -53,7 +53,7 @@ def _check_weights(weights: PathLike) -> Path:
     kind = sniff_format(path)
     if kind != TORCH.name:
         raise InvalidInputError(
-            f"{path} is a{'n' if kind[0] in 'aeiou' else ''} {kind} model file, not a PyTorch "
+            f"{path} is {with_article(kind)} model file, not a PyTorch "
             "checkpoint; convert takes the .pt file written by `edgedet train` or `edgedet init`")
     return path
 

@@ -111,7 +111,7 @@ class ParityAccumulator:
 
     def __init__(self, metadata: ModelMetadata):
         # The runtime's default thresholds, so agreement is measured where users will run.
-        self.post = Postprocessor(generate_anchors(metadata.anchor_spec))
+        self.post = Postprocessor(generate_anchors(metadata.anchors))
         self.images = 0
         self.signal = [0.0, 0.0]  # sum of reference^2: class logits, boxes
         self.noise = [0.0, 0.0]  # sum of (reference - converted)^2

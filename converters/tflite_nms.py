@@ -268,7 +268,7 @@ def detector_file(plain_content: bytes, options: NmsOptions = NmsOptions()) -> b
     if plain.postprocess:
         raise EdgedetError("the TFLite model already ends in post-processing")
     stamped = nms_file_metadata(plain, options)
-    content = append_detection_postprocess(plain_content, plain.anchor_spec, plain.num_classes,
+    content = append_detection_postprocess(plain_content, plain.anchors, plain.num_classes,
                                            options)
     content = with_metadata(content, METADATA_KEY, stamped.to_json().encode("utf-8"))
     task = object_detector_metadata(

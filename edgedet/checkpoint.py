@@ -60,7 +60,7 @@ def load_checkpoint(path: PathLike, use_ema: bool = True) -> tuple[EfficientDet,
         raise ModelLoadError(f"{path}: checkpoint has no 'metadata' record (input size, classes, "
                              "anchors); re-save it with edgedet")
     metadata = ModelMetadata.from_dict(state["metadata"], source=str(path))
-    model = build_model(metadata.model, metadata.num_classes, metadata.model_variant)
+    model = build_model(metadata.model, metadata.num_classes, metadata.variant)
     weights = state.get("ema") if use_ema and state.get("ema") else state["model"]
     try:
         model.load_state_dict(weights)

@@ -37,3 +37,9 @@ def require(module: str, extra: str, purpose: str):
             f"{purpose} needs the '{module}' package: pip install 'edgedet[{extra}]'"
             f" ({exc})"
         ) from exc
+
+
+def with_article(noun: str) -> str:
+    """``noun`` after "a" or "an", as messages say it: "an ONNX", "a TFLite", "an OpenVINO".
+    (By its first letter; "u" takes "a", as in "a USB camera".)"""
+    return f"a{'n' if noun[:1].lower() in 'aeio' else ''} {noun}"

@@ -251,22 +251,6 @@ class ModelMetadata:
         return len(self.class_names)
 
     @property
-    def anchor_spec(self) -> AnchorSpec:
-        return self.anchors
-
-    @property
-    def model_variant(self) -> ModelVariant:
-        return self.variant
-
-    @property
-    def mean(self) -> tuple[float, ...]:
-        return self.normalization.mean
-
-    @property
-    def std(self) -> tuple[float, ...]:
-        return self.normalization.std
-
-    @property
     def config(self) -> configs.ModelConfig:
         return configs.get_config(self.model)
 

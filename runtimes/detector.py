@@ -45,7 +45,9 @@ def postprocessor_for(metadata: ModelMetadata,
 
 
 class Detector:
-    """Run an edgedet model file (``.pt``, ``.onnx``; more formats as installed) on frames.
+    """Run an edgedet model file on frames: any format of ``runtimes/formats.py``'s registry
+    (``.pt``, ``.onnx``, OpenVINO ``.xml`` + ``.bin``, ``.tflite``) whose runtime is installed;
+    opening one whose runtime is missing is an error naming the pip extra that adds it.
 
     Example::
 

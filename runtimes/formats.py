@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
-from edgedet.errors import InvalidInputError, ModelLoadError
+from edgedet.errors import InvalidInputError, ModelLoadError, with_article
 
 if TYPE_CHECKING:
     from edgedet.metadata import ModelMetadata
@@ -115,17 +115,13 @@ class ModelFormat:
         fix = (f"`edgedet convert --weights model.pt --target {self.name} --out model{self.suffix}`"
                if self.is_target else "`edgedet train` or `edgedet init`")
         raise ModelLoadError(
-            f"{path} is {_article(self.title.split(' (')[0])} without edgedet metadata, so its "
+            f"{path} is {with_article(self.title.split(' (')[0])} without edgedet metadata, so its "
             f"input size, classes and anchors are unknown. {'Convert' if self.is_target else 'Make'}"
             f" it with edgedet: {fix}")
 
 def _resolve(target: str) -> Any:
     module, _, attribute = target.partition(":")
     return getattr(importlib.import_module(module), attribute)
-
-
-def _article(noun: str) -> str:
-    return f"a{'n' if noun[0].lower() in 'aeio' else ''} {noun}"
 
 
 def _is_onnx(head: bytes) -> bool:

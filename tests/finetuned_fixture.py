@@ -64,7 +64,7 @@ def fit_heads(path: Path, samples: list, names: list[str], dataset: str, steps: 
     size = samples[0][0].shape[0]
     metadata = make_metadata(model_name, names, input_size=size, dataset=dataset)
     model = build_model(model_name, len(names)).eval()
-    anchors = generate_anchors(metadata.anchor_spec)
+    anchors = generate_anchors(metadata.anchors)
     rgb = np.stack([im[..., ::-1] for im, _, _ in samples]).transpose(0, 3, 1, 2)
     pixels = torch.from_numpy(np.ascontiguousarray(rgb)).float()
     targets = [assign_targets(anchors, boxes, classes) for _, boxes, classes in samples]

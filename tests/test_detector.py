@@ -33,7 +33,7 @@ class FixedOutputs:
 def test_boxes_are_mapped_back_through_the_letterbox(small_onnx):
     det = Detector(small_onnx, score_threshold=0.5)
     meta = det.metadata
-    anchors = generate_anchors(meta.anchor_spec)
+    anchors = generate_anchors(meta.anchors)
     # One confident anchor, zero regression: the detection IS that anchor in input pixels.
     k = 9 * (32 * 5 + 10) + 4  # P3, row 5, column 10, anchor 4 (square, mid scale)
     cls_logits = np.full((len(anchors), 3), -10.0, np.float32)
@@ -52,7 +52,7 @@ def test_boxes_are_mapped_back_through_the_letterbox(small_onnx):
 
 def test_preprocess_places_content_top_left_in_rgb(small_onnx):
     det = Detector(small_onnx)
-    anchors = len(generate_anchors(det.metadata.anchor_spec))
+    anchors = len(generate_anchors(det.metadata.anchors))
     fake = FixedOutputs(det.metadata, np.full((anchors, 3), -10, np.float32), np.zeros((anchors, 4), np.float32))
     det.backend = fake
     frame = np.zeros((100, 400, 3), np.uint8)

@@ -45,8 +45,8 @@ def test_starts_from_imported_weights_with_new_class_head(imported, shapes, tmp_
                                   epochs=10, lr=0.02, warmup_epochs=0.5, **SMALL))  # 20-step schedule
     said = capsys.readouterr().out
     assert "class head re-initialized" in said and "backbone, BiFPN and box head kept" in said
-    assert trainer.metadata.model_variant.padding == "tf_same"  # the variant carries over
-    assert trainer.metadata.anchor_spec.aspect_multipliers == ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4))
+    assert trainer.metadata.variant.padding == "tf_same"  # the variant carries over
+    assert trainer.metadata.anchors.aspect_multipliers == ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4))
     state = trainer.model.state_dict()
     for part in ("backbone.", "fpn.", "box_net."):
         assert _same(state, source, part), part

@@ -31,14 +31,14 @@ def imported(tmp_path_factory):
     import_weights(require_effdet_dir() / "tf_efficientdet_d0.state_dict.pt", path)
     calib = write_calibration_folder(folder / "calib", CALIB)
     model, meta = load_checkpoint(path)
-    assert meta.input_size == 512 and meta.model_variant.padding == "tf_same"
+    assert meta.input_size == 512 and meta.variant.padding == "tf_same"
     images = load_calibration_images(calib, meta.input_size)
     return path, calib, images, reference_outputs(model, images)
 
 
 def _outputs(path, images, **options):
     # the variant record travels with the file
-    assert open_backend(path, **options).metadata.model_variant.padding == "tf_same"
+    assert open_backend(path, **options).metadata.variant.padding == "tf_same"
     return run_backend(path, images, **options)
 
 

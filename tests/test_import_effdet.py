@@ -64,12 +64,12 @@ def test_metadata_records_variant_and_coco_layout(imported):
     name, path = imported
     meta = ModelMetadata.from_dict(read_checkpoint(path)["metadata"])
     expected = "tf_same" if name.startswith("tf_") else "symmetric"
-    assert meta.model_variant.padding == expected
-    assert meta.model_variant.backbone_bn_eps == (1e-3 if name.startswith("tf_") else 1e-5)
+    assert meta.variant.padding == expected
+    assert meta.variant.backbone_bn_eps == (1e-3 if name.startswith("tf_") else 1e-5)
     assert meta.input_size == 512 and meta.model == "d0"
     assert meta.class_names[0] == "person" and meta.class_names[89] == "toothbrush"
     assert meta.class_names[11].startswith("unused") and len(meta.class_names) == 90
-    assert meta.anchor_spec.aspect_shapes() == [(1.0, 1.0), (1.4, 0.7), (0.7, 1.4)]
+    assert meta.anchors.aspect_shapes() == [(1.0, 1.0), (1.4, 0.7), (0.7, 1.4)]
 
 
 @pytest.mark.parametrize("name, wrong", [("tf_efficientdet_d0", "pytorch"), ("efficientdet_d0", "tf")])
@@ -122,10 +122,10 @@ def test_default_metadata_is_unchanged():
     """Models trained by edgedet keep today's records: no anchor multipliers key, default variant."""
     meta = make_metadata("d0", ["a"], 256)
     assert "aspect_multipliers" not in meta.to_dict()["anchors"]
-    assert meta.model_variant.is_default
+    assert meta.variant.is_default
     legacy = meta.to_dict()
     del legacy["variant"]  # a file written before variants existed
-    assert ModelMetadata.from_dict(legacy).model_variant.is_default
+    assert ModelMetadata.from_dict(legacy).variant.is_default
 
 
 @pytest.mark.parametrize("size", [7, 8, 9, 16, 33])

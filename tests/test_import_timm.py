@@ -35,7 +35,7 @@ def test_timm_b0_fills_the_backbone_exactly(tmp_path, capsys):
     assert "EfficientNet-B0, the D0 backbone" in capsys.readouterr().out
     model, meta = load_checkpoint(out)
     assert meta.model == "d0" and meta.class_names == ["cat", "dog"]
-    assert meta.model_variant.padding == "symmetric" and meta.model_variant.backbone_bn_eps == 1e-5
+    assert meta.variant.padding == "symmetric" and meta.variant.backbone_bn_eps == 1e-5
     ours, theirs = model.state_dict(), reference.state_dict()
     assert all(torch.equal(ours[k], theirs[k]) for k in ours if k.startswith("backbone."))
     assert not torch.equal(ours["fpn.layers.0.td6.conv.pointwise.weight"],

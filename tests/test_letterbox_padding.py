@@ -10,7 +10,7 @@ from test_detector import FixedOutputs
 
 def test_boxes_entirely_in_the_padding_are_dropped(small_onnx):
     det = Detector(small_onnx, score_threshold=0.5)
-    anchors = generate_anchors(det.metadata.anchor_spec)
+    anchors = generate_anchors(det.metadata.anchors)
     cls_logits = np.full((len(anchors), 3), -10.0, np.float32)
     inside = 9 * (32 * 5 + 10) + 4    # P3 row 5 (y ~ 44 px): on the frame
     below = 9 * (32 * 25 + 10) + 4    # P3 row 25 (y ~ 204 px): in the bottom padding

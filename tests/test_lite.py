@@ -93,10 +93,10 @@ def test_anchors_at_multiples_of_128_keep_power_of_two_strides():
 def test_lite_metadata_records_its_normalization_and_anchor_scale():
     meta = make_metadata("lite1", ["a"])
     assert meta.input_size == 384 and meta.model == "lite1" and meta.phi == 1
-    assert meta.mean == (127.0,) * 3 and meta.std == (128.0,) * 3
-    assert meta.anchor_spec.anchor_scale == 3.0
+    assert meta.normalization.mean == (127.0,) * 3 and meta.normalization.std == (128.0,) * 3
+    assert meta.anchors.anchor_scale == 3.0
     model = build_model("lite1", 1)
-    np.testing.assert_allclose(model.pixel_mean.flatten().numpy(), meta.mean)
-    np.testing.assert_allclose(1 / model.pixel_inv_std.flatten().numpy(), meta.std, rtol=1e-6)
+    np.testing.assert_allclose(model.pixel_mean.flatten().numpy(), meta.normalization.mean)
+    np.testing.assert_allclose(1 / model.pixel_inv_std.flatten().numpy(), meta.normalization.std, rtol=1e-6)
     d0 = make_metadata("d0", ["a"])
-    assert d0.anchor_spec.anchor_scale == 4.0 and d0.mean[0] == pytest.approx(123.675)
+    assert d0.anchors.anchor_scale == 4.0 and d0.normalization.mean[0] == pytest.approx(123.675)

@@ -22,7 +22,7 @@ def test_parts_are_typed():
     meta = ModelMetadata.from_dict(RECORDS["d0_tflite_int8"], source="m.tflite")
     assert meta.letterbox == Letterbox("top-left", PAD_VALUE)
     assert meta.outputs.order == OUTPUT_ORDER and isinstance(meta.outputs, Outputs)
-    assert isinstance(meta.normalization, Normalization) and meta.mean == (123.675, 116.28, 103.53)
+    assert isinstance(meta.normalization, Normalization) and meta.normalization.mean == (123.675, 116.28, 103.53)
     assert meta.input_quantization == TensorQuantization(1.0, -128, "int8")
     cls_q, box_q = meta.quantization_of_outputs()
     assert (cls_q.scale, cls_q.zero_point, box_q.zero_point) == (0.0732, 97, -4)

@@ -29,8 +29,8 @@ def test_old_records_keep_their_meaning():
     nms = ModelMetadata.from_dict(RECORDS["d0_tflite_int8_nms"])
     assert nms.format_version == 2 and nms.postprocess.max_detections == 10
     imported = ModelMetadata.from_dict(RECORDS["d1_imported_tf_same"])
-    assert imported.model_variant.padding == "tf_same"
-    assert imported.anchor_spec.aspect_multipliers == ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4))
+    assert imported.variant.padding == "tf_same"
+    assert imported.anchors.aspect_multipliers == ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4))
 
 
 def test_new_code_writes_the_same_records_as_the_old():

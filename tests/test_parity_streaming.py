@@ -18,7 +18,7 @@ def _outputs(rng, n, classes, scale=1.0):
 
 def test_streaming_statistics_equal_stacked_ones():
     meta = make_metadata("d0", ["a", "b"], 128)
-    n = meta.anchor_spec.num_anchors
+    n = meta.anchors.num_anchors
     rng = np.random.default_rng(0)
     ref = _outputs(rng, n, 2)
     new = [(c + rng.normal(0, 0.05, c.shape).astype(np.float32), b + 0.01) for c, b in ref]
@@ -35,7 +35,7 @@ def test_streaming_statistics_equal_stacked_ones():
 def test_identical_outputs_are_infinite_sqnr():
     meta = make_metadata("d0", ["a"], 128)
     acc = ParityAccumulator(meta)
-    out = _outputs(np.random.default_rng(1), meta.anchor_spec.num_anchors, 1)[0]
+    out = _outputs(np.random.default_rng(1), meta.anchors.num_anchors, 1)[0]
     acc.add(out, out)
     assert acc.sqnr_db(0) == float("inf") and acc.max_abs == [0.0, 0.0]
 

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     meta, info = import_weights(args.source, args.out, args.imgsz, args.variant, names, args.force)
     print(f"{args.source}: {info.description}")
-    variant = meta.model_variant
+    variant = meta.variant
     print(f"wrote {args.out}: {meta.model} at {meta.input_size}px, {meta.num_classes} classes, "
           f"padding {variant.padding}, backbone BN eps {variant.backbone_bn_eps:g}")
     if info.kind == "timm":

@@ -49,15 +49,15 @@ def model_from_weights(weights: PathLike, class_names: list[str], input_size: Op
     """
     source, old = load_checkpoint(weights)
     meta = make_metadata(old.model, class_names, input_size or old.input_size, dataset=dataset,
-                         variant=old.model_variant,
-                         aspect_multipliers=old.anchor_spec.aspect_multipliers)
-    if meta.anchor_spec.anchors_per_location != old.anchor_spec.anchors_per_location:
+                         variant=old.variant,
+                         aspect_multipliers=old.anchors.aspect_multipliers)
+    if meta.anchors.anchors_per_location != old.anchors.anchors_per_location:
         raise InvalidInputError(f"{weights}: anchors per location differ from this run's")
     what = f"{weights} ({old.model.upper()}, {old.num_classes} classes)"
     if list(class_names) == list(old.class_names):
         log(f"fine-tuning from {what}: same classes, every weight kept")
         return source.train(), meta
-    model = build_model(old.model, len(class_names), old.model_variant)
+    model = build_model(old.model, len(class_names), old.variant)
     kept = {k: v for k, v in source.state_dict().items() if not k.startswith("class_net.")}
     missing = model.load_state_dict(kept, strict=False).missing_keys
     assert all(k.startswith("class_net.") for k in missing), missing

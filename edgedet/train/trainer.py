@@ -114,7 +114,7 @@ class Trainer:
         augment_config = AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip)
         self.data = DetectionDataset(train_set, cfg.imgsz, augment_config, pad, cfg.seed)
         self.collate = collate_samples
-        self.assigner = TargetAssigner(generate_anchors(self.metadata.anchor_spec), self.device)
+        self.assigner = TargetAssigner(generate_anchors(self.metadata.anchors), self.device)
         self.sampler = EpochSampler(DistributedSampler(self.data, num_replicas=self.dist.world_size,
                                                        rank=self.dist.rank, shuffle=True, seed=cfg.seed))
         if len(self.sampler) < max(2, cfg.batch):

@@ -5,7 +5,7 @@ import inspect
 from pathlib import Path
 from typing import Sequence
 
-from edgedet.errors import InvalidInputError
+from edgedet.errors import InvalidInputError, with_article
 from edgedet.runtimes.backends.base import Backend
 from edgedet.runtimes.formats import REGISTRY, get_format, sniff_format
 from edgedet.runtimes.options import refuse_unknown
@@ -23,7 +23,7 @@ def open_backend(path: str | Path, num_threads: int = 1, backend: str | None = N
     adapter = row.load_backend()
     if row is not found:
         raise InvalidInputError(
-            f"{path} is a{'n' if found.name[0] in 'aeio' else ''} {found.title} file, but "
+            f"{path} is {with_article(found.title)} file, but "
             f"backend={backend!r} reads {row.title} files; leave backend unset to pick "
             "the backend from the file")
     accepted = [p for p in inspect.signature(adapter).parameters if p not in ("path", "num_threads")]
