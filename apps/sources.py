@@ -43,6 +43,7 @@ class FrameSource(ABC):
     description: str = "source"
     live: bool = False  # True: newest frame only, frames may be dropped
     fps: Optional[float] = None  # rate of the frames read() returns, when known in advance
+    frame_size: Optional[Size] = None  # (width, height) of every frame, when known in advance
     end_reason: str = ""
 
     @property
@@ -99,6 +100,7 @@ class VideoFileSource(FrameSource):
             self._cap.release()
             raise InvalidInputError(f"cannot read video {self.path}: no frame could be decoded")
         height, width = self._pending.image.shape[:2]
+        self.frame_size = (width, height)
         self.description = (f"video {self.path.name} ({width}x{height}"
                             + (f", {self._native_fps:.4g} fps" if self._native_fps else "")
                             + (f", {self.frame_count} frames" if self.frame_count else "") + ")")

@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgedet.input_size import input_size
 from edgedet.apps.demo import STAGES, DemoResult, run_demo
 from edgedet.apps.sinks import JsonlSink, VideoSink
 from edgedet.apps.sources import VideoFileSource
@@ -60,7 +61,7 @@ def measure(model: Path, video: Path, threads: int,
 
 def table_row(model: Path, detector: CpuTimedDetector, result: DemoResult) -> str:
     info = detector.detector.info
-    cells = [model.name, info["backend"], info["precision"], str(info["input_size"]),
+    cells = [model.name, info["backend"], info["precision"], str(input_size(info["input_size"])),
              str(result.frames), f"{result.effective_fps:.1f}"]
     cells += [f"{result.times.mean(s):.1f} / {result.times.p90(s):.1f}" for s in STAGES]
     cells.append(f"{np.mean(detector.cpu_ms):.1f} / {np.percentile(detector.cpu_ms, 90):.1f}")

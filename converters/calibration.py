@@ -17,6 +17,8 @@ import numpy as np
 from edgedet.data.types import IMAGE_SUFFIXES
 from edgedet.errors import InvalidInputError
 from edgedet.fileio import PathLike
+from edgedet.input_size import SizeLike
+from edgedet.input_size import input_size as parse_input_size
 from edgedet.runtimes.preprocess import Preprocessor
 
 DEFAULT_CALIB_SIZE = 200
@@ -67,12 +69,12 @@ def _spread(paths: list[Path], count: int) -> list[Path]:
     return [paths[i] for i in picks]
 
 
-def load_calibration_images(calib: PathLike, input_size: int,
+def load_calibration_images(calib: PathLike, input_size: SizeLike,
                             limit: int = DEFAULT_CALIB_SIZE) -> list[np.ndarray]:
     """Read up to ``limit`` images from ``calib`` and letterbox them to ``input_size``.
 
     Images are picked evenly over the sorted set. Returns RGB uint8 arrays of shape
-    ``[input_size, input_size, 3]``. Unreadable files are skipped with a warning (others take
+    ``[height, width, 3]`` of ``input_size`` (N or WxH). Unreadable files are skipped with a warning (others take
     their place); it is an error if none can be read.
     """
     if not isinstance(limit, int) or limit < 1:
@@ -101,11 +103,15 @@ def load_calibration_images(calib: PathLike, input_size: int,
     return images
 
 
-def synthetic_images(input_size: int, count: int = SYNTHETIC_COUNT, seed: int = 0) -> list[np.ndarray]:
-    """Deterministic stand-in images (smooth colour fields with noise) for parity checks of
-    float conversions when no calibration data was given. Not for int8 calibration."""
+def synthetic_images(input_size: SizeLike, count: int = SYNTHETIC_COUNT,
+                     seed: int = 0) -> list[np.ndarray]:
+    """Deterministic stand-in images (smooth colour fields with noise) of ``input_size``
+    (N or WxH) for parity checks of float conversions when no calibration data was given.
+    Not for int8 calibration."""
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:input_size, 0:input_size].astype(np.float32) / input_size
+    size = parse_input_size(input_size)
+    yy, xx = np.mgrid[0:size.height, 0:size.width].astype(np.float32)
+    yy, xx = yy / size.height, xx / size.width
     images = []
     for _ in range(count):
         a, b, c = rng.uniform(0, 255, size=(3, 3))

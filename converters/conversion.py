@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Optional
 
 from edgedet.errors import InvalidInputError, with_article
 from edgedet.fileio import PathLike
+from edgedet.input_size import check_input_size
 from edgedet.runtimes.formats import PRECISIONS, REGISTRY, SUPPORTED, TARGETS, TORCH, sniff_format
 
 if TYPE_CHECKING:
     from edgedet.converters.parity import ParityReport
+    from edgedet.input_size import SizeLike
     from edgedet.converters.tflite_nms import NmsOptions
 
 log = logging.getLogger(__name__)
@@ -62,16 +64,20 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
                         precision: str = "fp32", calib: Optional[PathLike] = None,
                         calib_size: int = 200, overwrite: bool = False,
                         report: bool = True, nms: Optional["NmsOptions"] = None,
+                        input_size: Optional["SizeLike"] = None,
                         ) -> tuple[Path, Optional["ParityReport"]]:
     """Convert a checkpoint; returns ``(written path, parity report or None)``.
 
     Every check on the request (target, precision, paths, calibration data) runs before any
     slow work, and nothing is left on disk if the conversion fails. ``nms`` (TFLite only)
     appends decoding + NMS to the graph, with MediaPipe / Task Library metadata.
+    ``input_size`` (N or WxH) writes the file for that input instead of the checkpoint's:
+    the same weights with the anchor grid of that shape.
     """
     from edgedet.converters import calibration
 
     target, precision = check_request(target, precision, out)
+    size = None if input_size is None else check_input_size(input_size)
     row = REGISTRY[target]
     convert_nms = None if nms is None else row.load_nms_converter()
     weights = _check_weights(weights)
@@ -90,6 +96,8 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     from edgedet.checkpoint import load_checkpoint
 
     model, metadata = load_checkpoint(weights)
+    if size is not None:
+        metadata = metadata.with_input_size(size)
     images = None
     if calib is not None:
         images = calibration.load_calibration_images(calib, metadata.input_size, calib_size)
@@ -120,7 +128,8 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
 def convert(weights: PathLike, target: str, out: Optional[PathLike] = None,
             precision: str = "fp32", calib: Optional[PathLike] = None, calib_size: int = 200,
             overwrite: bool = False, report: bool = True,
-            nms: Optional["NmsOptions"] = None) -> Path:
+            nms: Optional["NmsOptions"] = None,
+            input_size: Optional["SizeLike"] = None) -> Path:
     """Convert a checkpoint to ``target`` in ``precision``; returns the written path.
 
     Args:
@@ -135,9 +144,11 @@ def convert(weights: PathLike, target: str, out: Optional[PathLike] = None,
             :func:`convert_with_report`, which the CLI uses to print it.
         nms: TFLite only: end the graph in TFLite_Detection_PostProcess with these options,
             and add the metadata MediaPipe's ObjectDetector reads.
+        input_size: N or WxH (e.g. "320x192" for 16:9 frames) to write the file at that input
+            size instead of the checkpoint's; each side a multiple of 32.
     """
     written, result = convert_with_report(weights, target, out, precision, calib, calib_size,
-                                          overwrite, report, nms)
+                                          overwrite, report, nms, input_size)
     if result is not None:
         log.info("parity of %s against PyTorch:\n%s", written, result.format())
     return written

@@ -29,8 +29,7 @@ def export_onnx(model, metadata: ModelMetadata, out: PathLike, overwrite: bool =
     from edgedet.model.fold import fold_batchnorm
 
     folded = fold_batchnorm(model)
-    size = metadata.input_size
-    sample = torch.zeros(1, 3, size, size)
+    sample = torch.zeros(metadata.input_size.tensor_shape("NCHW"))
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "model.onnx"
         with warnings.catch_warnings(), torch.no_grad():

@@ -21,6 +21,7 @@ import numpy as np
 from edgedet.converters.calibration import LazySamples
 from edgedet.errors import EdgedetError, require
 from edgedet.fileio import PathLike, atomic_path
+from edgedet.input_size import InputSize
 from edgedet.metadata import METADATA_KEY, OUTPUT_ORDER, ModelMetadata, TensorQuantization
 from edgedet.runtimes.tflite_metadata import signature_names
 
@@ -42,12 +43,12 @@ def _nhwc_module(model):
     return NHWCInput(fold_batchnorm(model)).eval()
 
 
-def float_tflite(model, input_size: int) -> bytes:
+def float_tflite(model, input_size: InputSize) -> bytes:
     """Convert ``model`` to a float32 NHWC TFLite flatbuffer with litert-torch."""
     import torch
 
     litert_torch = require("litert_torch", "convert", "TFLite conversion")
-    sample = torch.zeros(1, input_size, input_size, 3)
+    sample = torch.zeros(input_size.tensor_shape("NHWC"))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "float.tflite"
         litert_torch.convert(_nhwc_module(model), (sample,)).export(str(path))

@@ -69,12 +69,14 @@ class NmsOptions:
 
 
 def normalized_center_anchors(spec: AnchorSpec) -> np.ndarray:
-    """Anchors as ``[N, 4]`` float32 (yc, xc, h, w), fractions of the (square) input size."""
+    """Anchors as ``[N, 4]`` float32 (yc, xc, h, w), fractions of the input's height (yc, h)
+    and width (xc, w)."""
     corners = generate_anchors(spec).astype(np.float64)
     w = corners[:, 2] - corners[:, 0]
     h = corners[:, 3] - corners[:, 1]
     yxhw = np.stack([corners[:, 1] + 0.5 * h, corners[:, 0] + 0.5 * w, h, w], axis=1)
-    return (yxhw / spec.image_size).astype(np.float32)
+    size = spec.image_size
+    return (yxhw / np.array([size.height, size.width] * 2, dtype=np.float64)).astype(np.float32)
 
 
 def _custom_options(options: NmsOptions, num_classes: int) -> bytes:

@@ -23,6 +23,8 @@ from typing import Optional, Sequence
 
 import flatbuffers
 
+from edgedet.input_size import InputSize
+
 METADATA_NAME = "TFLITE_METADATA"
 FILE_IDENTIFIER = b"M001"
 LABELS_FILE = "labels.txt"
@@ -100,11 +102,11 @@ def _tensor(w: _Writer, name: str, description: str, content: Optional[int] = No
 
 
 def object_detector_metadata(model_name: str, description: str, version: str,
-                             input_size: int, float_input: bool) -> bytes:
+                             input_size: InputSize, float_input: bool) -> bytes:
     """The ``M001`` metadata flatbuffer of an object detector with our four outputs."""
     w = _Writer()
     # ImageProperties: color_space (0), default_size (1); ImageSize: width (0), height (1).
-    size = w.table({0: ("int", input_size), 1: ("int", input_size)})
+    size = w.table({0: ("int", input_size.width), 1: ("int", input_size.height)})
     image = _content(w, _CONTENT_IMAGE, w.table({0: ("byte", _COLOR_RGB), 1: ("offset", size)}),
                      with_range=False)
     units = stats = None
@@ -117,8 +119,10 @@ def object_detector_metadata(model_name: str, description: str, version: str,
     # Stats: max (0), min (1).
     stats = w.table({0: ("offset", w.vector("float", [255.0])),
                      1: ("offset", w.vector("float", [0.0]))})
-    image_tensor = _tensor(w, "image", f"RGB image, {input_size}x{input_size}, 0-255 pixels "
-                           "(no letterbox inside: pad to a square first to keep the aspect ratio)",
+    shape = "a square" if input_size.is_square else f"{input_size.width}:{input_size.height}"
+    image_tensor = _tensor(w, "image", f"RGB image, {input_size.width}x{input_size.height}, "
+                           f"0-255 pixels (no letterbox inside: pad frames to {shape} first to "
+                           "keep their aspect ratio)",
                            content=image, process_units=units, stats=stats)
 
     # BoundingBoxProperties: index (0), type (1), coordinate_type (2).

@@ -2,24 +2,29 @@
 
 Anchor order matches the head outputs: level (P3..P7), then row, then column, then the
 9 anchors of a location (scale-major, then aspect ratio). Boxes are (x1, y1, x2, y2) in
-pixels of the letterboxed network input. Regression targets use the official EfficientDet
+pixels of the letterboxed network input, which may be square or WxH. Regression targets use the official EfficientDet
 convention (ty, tx, th, tw) with no scale factors.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
 from edgedet import configs
+from edgedet.input_size import InputSize, input_size
 
 
 @dataclass(frozen=True)
 class AnchorSpec:
-    """Parameters that fully determine the anchor grid for a square input."""
+    """Parameters that fully determine the anchor grid of an input (square or WxH).
 
-    image_size: int
+    ``image_size`` may be given as an int (square) or anything :func:`input_size` parses;
+    it is held as an :class:`InputSize`.
+    """
+
+    image_size: Union[InputSize, int]
     min_level: int = configs.MIN_LEVEL
     max_level: int = configs.MAX_LEVEL
     num_scales: int = configs.NUM_SCALES
@@ -29,8 +34,12 @@ class AnchorSpec:
     # e.g. ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4)). None: (sqrt(r), 1/sqrt(r)) per aspect_ratios.
     aspect_multipliers: Optional[tuple[tuple[float, float], ...]] = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "image_size", input_size(self.image_size))
+
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["image_size"] = self.image_size.to_json()
         d["aspect_ratios"] = list(self.aspect_ratios)
         if self.aspect_multipliers is None:
             del d["aspect_multipliers"]  # files of default models stay as they were
@@ -56,15 +65,15 @@ class AnchorSpec:
     def anchors_per_location(self) -> int:
         return self.num_scales * len(self.aspect_shapes())
 
-    def feature_sizes(self) -> list[int]:
-        """Side length of each level's feature map, P3 first."""
-        return [
-            -(-self.image_size // 2**level) for level in range(self.min_level, self.max_level + 1)
-        ]
+    def feature_sizes(self) -> list[tuple[int, int]]:
+        """(rows, columns) of each level's feature map, P3 first: ceil(side / 2^level)."""
+        w, h = self.image_size.width, self.image_size.height
+        return [(-(-h // 2**level), -(-w // 2**level))
+                for level in range(self.min_level, self.max_level + 1)]
 
     @property
     def num_anchors(self) -> int:
-        return sum(s * s for s in self.feature_sizes()) * self.anchors_per_location
+        return sum(r * c for r, c in self.feature_sizes()) * self.anchors_per_location
 
 
 def generate_anchors(spec: AnchorSpec) -> np.ndarray:
@@ -76,15 +85,18 @@ def generate_anchors(spec: AnchorSpec) -> np.ndarray:
         for wr, hr in spec.aspect_shapes():
             shapes.append((wr, hr, scale))
     per_level = []
-    for level, size in zip(range(spec.min_level, spec.max_level + 1), spec.feature_sizes()):
-        # The level's grid spans the whole input (google/automl): stride 2^level when the
-        # size divides evenly, e.g. 320 / 3 = 106.7 px for P7 at 320 (a 3x3 grid).
-        stride = spec.image_size / size
-        centers = (np.arange(size, dtype=np.float64) + 0.5) * stride
-        cy, cx = np.meshgrid(centers, centers, indexing="ij")
-        base = spec.anchor_scale * stride
+    for rows, cols in spec.feature_sizes():
+        # The level's grid spans the whole input (google/automl), each axis on its own: stride
+        # 2^level when the side divides evenly, e.g. 320 / 3 = 106.7 px for P7 at 320 (3 cells)
+        # but 192 / 2 = 96 px down a 320x192 input. An anchor's width follows the x stride and
+        # its height the y stride, as automl's anchors do.
+        stride_x = spec.image_size.width / cols
+        stride_y = spec.image_size.height / rows
+        cy, cx = np.meshgrid((np.arange(rows, dtype=np.float64) + 0.5) * stride_y,
+                             (np.arange(cols, dtype=np.float64) + 0.5) * stride_x, indexing="ij")
         half = np.array(
-            [(base * s * wr / 2, base * s * hr / 2) for wr, hr, s in shapes], dtype=np.float64
+            [(spec.anchor_scale * stride_x * s * wr / 2, spec.anchor_scale * stride_y * s * hr / 2)
+             for wr, hr, s in shapes], dtype=np.float64
         )  # [A, 2]
         cx = cx.reshape(-1, 1)
         cy = cy.reshape(-1, 1)

@@ -15,6 +15,7 @@ from edgedet.errors import ModelLoadError
 from edgedet.fileio import PathLike, atomic_path, existing_file
 from edgedet.metadata import ModelMetadata, make_metadata
 from edgedet.model import EfficientDet, build_model
+from edgedet.input_size import SizeLike
 
 CHECKPOINT_KIND = "edgedet-checkpoint"
 
@@ -70,7 +71,7 @@ def load_checkpoint(path: PathLike, use_ema: bool = True) -> tuple[EfficientDet,
 
 
 def init_checkpoint(path: PathLike, model_name: str, class_names: list[str],
-                    input_size: Optional[int] = None, seed: int = 0) -> ModelMetadata:
+                    input_size: Optional[SizeLike] = None, seed: int = 0) -> ModelMetadata:
     """Write a randomly initialized checkpoint; returns its metadata."""
     torch.manual_seed(seed)
     metadata = make_metadata(model_name, class_names, input_size)

@@ -28,7 +28,7 @@ The JSON form (:meth:`Report.to_json`) has these keys, kept stable for scripts:
   "hint": str|null (how to fix it), "cameras": int|null (how many libcamera lists)}``.
 - ``model``: null without ``--model``; else ``path``, ``error`` (str or null; when set, the
   keys below are null), ``format``, ``backend``, ``interpreter`` (TFLite only, else null),
-  ``precision``, ``input_size`` (int, square), ``classes`` (count), ``threads``,
+  ``precision``, ``input_size`` (N when square, else [width, height]), ``classes`` (count), ``threads``,
   ``input_dtype``, ``timing``: ``{"runs", "frame": [w, h], "median_ms", "min_ms",
   "inference_median_ms", "indicative": true}``.
 - ``advice``: list of one-line strings (empty when nothing needs doing).

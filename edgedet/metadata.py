@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping, Optional
 
 import numpy as np
 
 from edgedet import __version__, configs
 from edgedet.anchors import AnchorSpec
-from edgedet.errors import ModelLoadError
+from edgedet.errors import InvalidInputError, ModelLoadError
+from edgedet.input_size import InputSize, SizeLike, check_input_size
+from edgedet.input_size import input_size as input_size_of
 from edgedet.variant import ModelVariant
 
 METADATA_KEY = "edgedet"
@@ -26,6 +28,10 @@ FORMAT_VERSION = 1
 # Files whose graph ends in decoding + NMS (``postprocess`` set) are stamped 2, so that an
 # edgedet too old to run them says "upgrade" instead of misreading their outputs.
 NMS_FORMAT_VERSION = 2
+# Files with a non-square (WxH) input are stamped at least 3: older readers expect an integer
+# input_size and would fail on [width, height] without saying why.
+WXH_FORMAT_VERSION = 3
+NEWEST_FORMAT_VERSION = WXH_FORMAT_VERSION
 
 LAYOUTS = ("NCHW", "NHWC")
 # Grey that fills the letterbox beyond the frame, in training, evaluation and every backend.
@@ -203,7 +209,7 @@ class InGraphNms:
         return asdict(self)
 
 
-def _anchors(d: object, where: str, input_size: int) -> AnchorSpec:
+def _anchors(d: object, where: str, input_size: InputSize) -> AnchorSpec:
     if not isinstance(d, dict):
         raise ModelLoadError(f"{where} anchors must be a record of anchor parameters, got {d!r}")
     missing = [k for k in ("image_size", "aspect_ratios") if k not in d]
@@ -213,7 +219,7 @@ def _anchors(d: object, where: str, input_size: int) -> AnchorSpec:
     try:
         spec = AnchorSpec.from_dict(d)
         spec.num_anchors  # noqa: B018 - computing it checks the levels and scales are numbers
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, InvalidInputError) as exc:
         raise ModelLoadError(f"{where} anchors record is malformed ({exc}): {d!r}") from exc
     if spec.image_size != input_size:
         raise ModelLoadError(f"{where} disagrees with itself: anchors are for "
@@ -227,7 +233,7 @@ class ModelMetadata:
 
     model: str
     phi: int
-    input_size: int
+    input_size: InputSize  # an int (square) is accepted and held as InputSize
     class_names: list[str]  # a list, as the JSON has it (callers compare it with lists)
     anchors: AnchorSpec
     layout: str = "NCHW"
@@ -246,6 +252,9 @@ class ModelMetadata:
     format_version: int = FORMAT_VERSION
     edgedet_version: str = __version__
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_size", input_size_of(self.input_size))
+
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
@@ -253,6 +262,12 @@ class ModelMetadata:
     @property
     def config(self) -> configs.ModelConfig:
         return configs.get_config(self.model)
+
+    def with_input_size(self, size: SizeLike) -> "ModelMetadata":
+        """The same model at another input size (N or WxH): the network is fully
+        convolutional, so only the anchor grid changes with it."""
+        size = input_size_of(size)
+        return replace(self, input_size=size, anchors=replace(self.anchors, image_size=size))
 
     def quantization_of_outputs(self) -> tuple[Optional[TensorQuantization], ...]:
         """Quantization of each output in graph order (None where float)."""
@@ -262,7 +277,7 @@ class ModelMetadata:
     def to_dict(self) -> dict[str, Any]:
         """The record as written into files (the layout format 1 defined)."""
         return {
-            "model": self.model, "phi": self.phi, "input_size": self.input_size,
+            "model": self.model, "phi": self.phi, "input_size": self.input_size.to_json(),
             "class_names": list(self.class_names), "anchors": self.anchors.to_dict(),
             "layout": self.layout, **self.normalization.to_dict(),
             "letterbox": self.letterbox.to_dict(), "outputs": self.outputs.to_dict(),
@@ -274,7 +289,8 @@ class ModelMetadata:
                                      for k, q in self.output_quantization.items()}),
             "dataset": self.dataset, "variant": self.variant.to_dict(),
             "postprocess": None if self.postprocess is None else self.postprocess.to_dict(),
-            "format_version": self.format_version,
+            "format_version": (self.format_version if self.input_size.is_square
+                               else max(self.format_version, WXH_FORMAT_VERSION)),
             "edgedet_version": self.edgedet_version,
         }
 
@@ -289,18 +305,20 @@ class ModelMetadata:
         version = d.get("format_version")
         if not _is_int(version):
             raise ModelLoadError(f"{source}: edgedet metadata has no integer format_version")
-        if version > NMS_FORMAT_VERSION:
+        if version > NEWEST_FORMAT_VERSION:
             raise ModelLoadError(
                 f"{source}: metadata format version {version} is newer than this edgedet "
-                f"understands ({NMS_FORMAT_VERSION}); upgrade edgedet"
+                f"understands ({NEWEST_FORMAT_VERSION}); upgrade edgedet"
             )
         missing = [k for k in ("model", "phi", "input_size", "class_names", "anchors") if k not in d]
         if missing:
             raise ModelLoadError(f"{source}: edgedet metadata lacks field(s) {', '.join(missing)}")
         where = f"{source}: metadata"
-        size = d["input_size"]
-        if not _is_int(size) or size < 1:
-            raise ModelLoadError(f"{where} input_size must be a positive integer, got {size!r}")
+        try:
+            size = _stored_input_size(d["input_size"])
+        except InvalidInputError:
+            raise ModelLoadError(f"{where} input_size must be a positive integer or [width, "
+                                 f"height], got {d['input_size']!r}") from None
         names = d["class_names"]
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
             raise ModelLoadError(f"{where} class_names must be a non-empty list of strings, "
@@ -337,21 +355,29 @@ class ModelMetadata:
         return cls.from_dict(d, source)
 
 
+def _stored_input_size(value: object) -> InputSize:
+    # Files hold an int (square) or [width, height]; a string is not a stored form.
+    if isinstance(value, str):
+        raise InvalidInputError(f"a string: {value!r}")
+    return input_size_of(value)
+
+
 def make_metadata(
     model: str,
     class_names: list[str],
-    input_size: Optional[int] = None,
+    input_size: Optional[SizeLike] = None,
     dataset: str = "",
     variant: Optional[ModelVariant] = None,
     aspect_multipliers: Optional[tuple[tuple[float, float], ...]] = None,
 ) -> ModelMetadata:
-    """Build the record for a fresh model; ``input_size`` defaults to the model's own.
+    """Build the record for a fresh model; ``input_size`` (N, "WxH", (w, h) or InputSize)
+    defaults to the model's own square size.
 
     ``variant`` and ``aspect_multipliers`` (effdet's anchor shapes) are for imported weights;
     the defaults describe a model trained by edgedet.
     """
     cfg = configs.get_config(model)
-    size = configs.check_image_size(input_size or cfg.input_size)
+    size = check_input_size(input_size or cfg.input_size)
     mean, std = pixel_stats(cfg)
     return ModelMetadata(
         model=cfg.name,

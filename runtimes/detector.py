@@ -121,7 +121,8 @@ class Detector:
         """Model and backend facts: format, precision, input size, classes, threads."""
         meta = self.metadata
         return {
-            "path": str(self.model_path), "model": meta.model, "input_size": meta.input_size,
+            "path": str(self.model_path), "model": meta.model,
+            "input_size": meta.input_size.to_json(),  # N when square, else [width, height]
             "precision": meta.precision, "classes": self.class_names,
             **self.backend.info(),
         }

@@ -21,7 +21,7 @@ def check_against_graph(meta: ModelMetadata, source: str, input_shape: Shape,
     given in the metadata's output order; unknown (dynamic) dimensions are None and skipped."""
     spec = meta.anchors
     size = meta.input_size
-    expected_input = (1, 3, size, size) if meta.layout == "NCHW" else (1, size, size, 3)
+    expected_input = size.tensor_shape(meta.layout)
     _compare(source, "input shape", input_shape, expected_input,
              f"input_size {size} and layout {meta.layout}")
     if meta.postprocess:

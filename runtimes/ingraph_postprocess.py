@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from edgedet.input_size import SizeLike
+from edgedet.input_size import input_size as parse_input_size
 from edgedet.metadata import InGraphNms
 from edgedet.runtimes.options import DetectorOptions
 from edgedet.runtimes.postprocess import RawDetections, boxes_on_content
@@ -22,10 +24,12 @@ class InGraphPostprocessor:
     Settings the graph fixed (IoU threshold, NMS mode) cannot change: asking for others warns.
     """
 
-    def __init__(self, input_size: int, baked: InGraphNms, options: DetectorOptions | None = None,
+    def __init__(self, input_size: SizeLike, baked: InGraphNms, options: DetectorOptions | None = None,
                  class_ids: list[int] | None = None):
         options = DetectorOptions() if options is None else options
-        self.input_size = float(input_size)
+        size = parse_input_size(input_size)
+        # The op's boxes are (ymin, xmin, ymax, xmax) fractions of the input's height and width.
+        self._to_pixels = np.array([size.width, size.height] * 2, dtype=np.float32)
         self.score_threshold = options.score_threshold
         self.max_results = options.max_results
         self.allowed = None if class_ids is None else np.asarray(sorted(class_ids), dtype=np.int64)
@@ -56,7 +60,7 @@ class InGraphPostprocessor:
         n = max(0, min(n, scores.shape[0]))
         scores = scores[:n].astype(np.float32)
         class_ids = classes[:n].astype(np.int64)
-        xyxy = boxes[:n, [1, 0, 3, 2]].astype(np.float32) * np.float32(self.input_size)
+        xyxy = boxes[:n, [1, 0, 3, 2]].astype(np.float32) * self._to_pixels
         keep = scores > self.score_threshold
         if self.allowed is not None:
             keep &= np.isin(class_ids, self.allowed)

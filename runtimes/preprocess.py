@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from edgedet.errors import InvalidInputError
+from edgedet.input_size import InputSize, SizeLike, input_size
 from edgedet.metadata import PAD_VALUE, TensorQuantization
 
 
@@ -50,16 +51,21 @@ def validate_frame(frame: object) -> np.ndarray:
     return frame
 
 
-def letterbox(image: np.ndarray, size: int, pad_value: int = PAD_VALUE,
+def letterbox(image: np.ndarray, size: int | tuple[int, int] | InputSize,
+              pad_value: int = PAD_VALUE,
               out: np.ndarray | None = None) -> tuple[np.ndarray, LetterboxInfo]:
-    """Resize ``image`` (HxWxC) to fit a ``size`` x ``size`` square keeping its aspect ratio,
-    top-left aligned, padding the rest with ``pad_value``. Writes into ``out`` if given."""
+    """Resize ``image`` (HxWxC) to fit a ``size`` square (an int) or a (width, height) canvas
+    keeping its aspect ratio, top-left aligned, padding the rest with ``pad_value``. Writes
+    into ``out`` if given."""
+    if isinstance(size, InputSize):
+        size = (size.width, size.height)
+    width, height = (size, size) if isinstance(size, int) else size
     h, w = image.shape[:2]
-    scale = min(size / h, size / w)
-    nh = min(size, max(1, int(round(h * scale))))
-    nw = min(size, max(1, int(round(w * scale))))
+    scale = min(height / h, width / w)
+    nh = min(height, max(1, int(round(h * scale))))
+    nw = min(width, max(1, int(round(w * scale))))
     if out is None:
-        out = np.empty((size, size, image.shape[2]), dtype=image.dtype)
+        out = np.empty((height, width, image.shape[2]), dtype=image.dtype)
     if (nh, nw) == (h, w):
         out[:nh, :nw] = image
     else:
@@ -77,18 +83,17 @@ class Preprocessor:
     scale 1 / zero point 0, or int8 with scale 1 / zero point -128) skip float maths.
     """
 
-    def __init__(self, input_size: int, layout: str = "NCHW", pad_value: int = PAD_VALUE,
+    def __init__(self, size: SizeLike, layout: str = "NCHW", pad_value: int = PAD_VALUE,
                  input_dtype: np.dtype = np.float32,
                  quantization: TensorQuantization | None = None):
         if layout not in ("NCHW", "NHWC"):
             raise InvalidInputError(f"unsupported input layout {layout!r}: expected NCHW or NHWC")
-        self.size = input_size
+        self.size = input_size(size)
         self.layout = layout
         self.pad_value = pad_value
         self.quantization = quantization
-        self._canvas = np.empty((input_size, input_size, 3), dtype=np.uint8)
-        shape = (1, 3, input_size, input_size) if layout == "NCHW" else (1, input_size, input_size, 3)
-        self._tensor = np.empty(shape, dtype=input_dtype)
+        self._canvas = np.empty((self.size.height, self.size.width, 3), dtype=np.uint8)
+        self._tensor = np.empty(self.size.tensor_shape(layout), dtype=input_dtype)
         self._fill = self._choose_fill(np.dtype(input_dtype), quantization)
 
     def _choose_fill(self, dtype: np.dtype, q: TensorQuantization | None):

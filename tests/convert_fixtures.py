@@ -86,4 +86,6 @@ def run_backend(path: Path, images: list, **options) -> list:
     meta = backend.metadata
     prep = Preprocessor(meta.input_size, meta.layout, input_dtype=backend.input_dtype,
                         quantization=meta.input_quantization)
-    return [backend.infer_float(prep(image, rgb=True)[0]) for image in images]
+    # copies: OpenVINO's outputs are views that the next infer overwrites
+    return [tuple(np.array(a) for a in backend.infer_float(prep(image, rgb=True)[0]))
+            for image in images]

@@ -31,8 +31,8 @@ def test_anchor_layout_level_row_column_anchor():
     # Last anchors belong to P7 (stride 128): the last location's centre is (192, 192).
     assert np.allclose(centers[-1], [192.0, 192.0])
     assert np.allclose(np.sqrt(sizes[-1].prod()), 4 * 128 * 2 ** (2 / 3), rtol=1e-5)
-    per_level = [s * s * 9 for s in spec.feature_sizes()]
-    assert spec.feature_sizes() == [32, 16, 8, 4, 2]
+    per_level = [rows * cols * 9 for rows, cols in spec.feature_sizes()]
+    assert spec.feature_sizes() == [(32, 32), (16, 16), (8, 8), (4, 4), (2, 2)]
     assert sum(per_level) == len(anchors)
 
 

@@ -75,7 +75,7 @@ def test_metadata_round_trips(cache, small_checkpoint, target, precision):
     assert isinstance(meta, ModelMetadata)
     assert meta.precision == precision
     assert meta.layout == ("NHWC" if target == "tflite" else "NCHW")
-    for field in ("model", "phi", "input_size", "class_names", "anchors", "mean", "std"):
+    for field in ("model", "phi", "input_size", "class_names", "anchors", "normalization"):
         assert getattr(meta, field) == getattr(original, field), field
 
 

@@ -32,8 +32,8 @@ def _effdet_outputs(name: str):
     return pixels, cls, box
 
 
-def _split_levels(output: torch.Tensor, sizes: list[int], anchors: int) -> list[torch.Tensor]:
-    counts = [s * s * anchors for s in sizes]
+def _split_levels(output: torch.Tensor, sizes: list[tuple[int, int]], anchors: int) -> list[torch.Tensor]:
+    counts = [rows * cols * anchors for rows, cols in sizes]
     return list(torch.split(output[0], counts))
 
 

@@ -57,7 +57,7 @@ def test_forward_at_sizes_not_multiple_of_128(size):
     with torch.no_grad():
         cls_logits, boxes = model(torch.rand(1, 3, size, size) * 255)
     assert cls_logits.shape == (1, spec.num_anchors, 4) and boxes.shape == (1, spec.num_anchors, 4)
-    assert spec.feature_sizes() == [-(-size // 2**level) for level in range(3, 8)]
+    assert spec.feature_sizes() == [(-(-size // 2**level),) * 2 for level in range(3, 8)]
 
 
 def test_d0_bifpn_is_unchanged_and_odd_sizes_only_affect_lite():
@@ -71,7 +71,7 @@ def test_anchor_grid_spans_the_input_when_size_is_not_a_multiple_of_128():
     spec = AnchorSpec(320, anchor_scale=3.0)
     anchors = generate_anchors(spec)
     sizes = spec.feature_sizes()
-    assert sizes == [40, 20, 10, 5, 3]
+    assert sizes == [(40, 40), (20, 20), (10, 10), (5, 5), (3, 3)]
     p7 = anchors[-9 * 3 * 3:].reshape(3, 3, 9, 4)
     centers_x = (p7[0, :, 0, 0] + p7[0, :, 0, 2]) / 2
     stride = 320 / 3

@@ -44,7 +44,7 @@ def test_lite_converts_keeps_metadata_and_detects(cache, lite_checkpoint, target
     _, original = load_checkpoint(lite_checkpoint)
     meta = detector.metadata
     assert meta.model == "lite0" and meta.precision == precision
-    for field in ("input_size", "anchors", "mean", "std"):
+    for field in ("input_size", "anchors", "normalization"):
         assert getattr(meta, field) == getattr(original, field), field
 
 

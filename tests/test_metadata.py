@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from edgedet.errors import ModelLoadError
+from edgedet.input_size import InputSize
 from edgedet.metadata import (OUTPUT_ORDER, PAD_VALUE, InGraphNms, Letterbox, ModelMetadata,
                               Normalization, Outputs, TensorQuantization)
 
@@ -26,7 +27,8 @@ def test_parts_are_typed():
     assert meta.input_quantization == TensorQuantization(1.0, -128, "int8")
     cls_q, box_q = meta.quantization_of_outputs()
     assert (cls_q.scale, cls_q.zero_point, box_q.zero_point) == (0.0732, 97, -4)
-    assert meta.anchors.image_size == 256 and meta.variant.is_default
+    assert meta.anchors.image_size == InputSize(256, 256) == meta.input_size
+    assert meta.variant.is_default
     with pytest.raises(AttributeError):
         meta.input_size = 512  # frozen
 
@@ -55,7 +57,8 @@ BAD = {
     "outputs": ({"order": "cls_logits"}, "m.onnx: metadata outputs must be a record with an 'order' list"),
     "mean": ([1.0, 2.0], r"m.onnx: metadata mean must be three numbers, got \[1.0, 2.0\]"),
     "layout": ("CHW", "m.onnx: metadata layout must be NCHW or NHWC, got 'CHW'"),
-    "input_size": (0, "m.onnx: metadata input_size must be a positive integer, got 0"),
+    "input_size": (0, r"m.onnx: metadata input_size must be a positive integer or \[width, "
+                      r"height\], got 0"),
     "postprocess": ({"op": "TFLite_Detection_PostProcess", "score_threshold": 0.1,
                      "iou_threshold": 0.5, "max_detections": 0},
                     "m.onnx: metadata postprocess.max_detections is out of range .*: 0"),
@@ -80,8 +83,8 @@ def test_in_graph_nms_record_is_typed():
         ModelMetadata.from_dict(record, source="m.tflite")
 
 
-def test_versions_one_and_two_load_and_newer_ones_ask_for_an_upgrade():
+def test_versions_one_to_three_load_and_newer_ones_ask_for_an_upgrade():
     assert ModelMetadata.from_dict(RECORDS["d0_onnx_fp32"]).format_version == 1
     assert ModelMetadata.from_dict(RECORDS["d0_tflite_fp32_nms"]).format_version == 2
-    with pytest.raises(ModelLoadError, match="format version 3 is newer .* upgrade edgedet"):
-        ModelMetadata.from_dict({**RECORDS["d0_onnx_fp32"], "format_version": 3}, source="m.onnx")
+    with pytest.raises(ModelLoadError, match="format version 4 is newer .* upgrade edgedet"):
+        ModelMetadata.from_dict({**RECORDS["d0_onnx_fp32"], "format_version": 4}, source="m.onnx")

@@ -127,6 +127,26 @@ def test_anchors_are_edgedets_in_center_size_fractions():
     np.testing.assert_allclose(yxhw[:, 1] + yxhw[:, 3] / 2, corners[:, 2], atol=1e-3)
 
 
+def count_agreeing_with_host(host, in_graph, paths: list[Path]) -> int:
+    """Assert that the in-graph NMS Detector finds what the host-NMS one does on each image
+    (the same computation but for the order of equal scores: the same set of detections);
+    returns how many detections were compared."""
+    found = 0
+    for path in paths:
+        frame = cv2.imread(str(path))
+        ref, got = host.detect(frame), in_graph.detect(frame)
+        found += len(ref.scores)
+        assert len(got.scores) == len(ref.scores), path.name
+        pairs = match(ref.boxes, ref.class_ids, got.boxes, got.class_ids, 0.99)
+        assert len(pairs) == len(ref.scores), path.name
+        for i, j in pairs:
+            assert abs(ref.scores[i] - got.scores[j]) < 1e-5
+            # Pixels vs fractions of the input: float rounding differs by hundredths of a pixel.
+            np.testing.assert_allclose(ref.boxes[i], got.boxes[j], atol=0.05)
+        assert np.all(np.diff(got.scores) <= 0)
+    return found
+
+
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
 def test_detector_runs_the_file_and_agrees_with_host_nms(files, precision):
     from edgedet import Detector
@@ -136,20 +156,7 @@ def test_detector_runs_the_file_and_agrees_with_host_nms(files, precision):
         warnings.simplefilter("error", UserWarning)  # thresholds fit the baked ones: no warning
         in_graph = Detector(files[f"nms_{precision}"], score_threshold=SCORE)
     assert in_graph.backend.input_dtype == (np.uint8 if precision == "int8" else np.float32)
-    found = 0
-    for path in _image_paths(files):
-        frame = cv2.imread(str(path))
-        ref, got = host.detect(frame), in_graph.detect(frame)
-        found += len(ref.scores)
-        # The same computation but for the order of equal scores: the same set of detections.
-        assert len(got.scores) == len(ref.scores), path.name
-        pairs = match(ref.boxes, ref.class_ids, got.boxes, got.class_ids, 0.99)
-        assert len(pairs) == len(ref.scores), path.name
-        for i, j in pairs:
-            assert abs(ref.scores[i] - got.scores[j]) < 1e-5
-            # Pixels vs fractions of the input: float rounding differs by hundredths of a pixel.
-            np.testing.assert_allclose(ref.boxes[i], got.boxes[j], atol=0.05)
-        assert np.all(np.diff(got.scores) <= 0)
+    found = count_agreeing_with_host(host, in_graph, _image_paths(files))
     assert found >= IMAGES  # the model finds objects
 
 

@@ -131,5 +131,7 @@ def test_train_command_end_to_end(shapes, tmp_path, capsys):
     row = (out / "results.csv").read_text().splitlines()[1].split(",")
     assert row[0] == "1" and row[5] != ""  # validation ran: val_map present
     assert read_checkpoint(out / "best.pt")["epoch"] == 1
-    assert main(args[:3] + ["--imgsz", "200"] + args[5:]) == 2
+    with pytest.raises(SystemExit) as refused:  # argparse refuses it, before any work
+        main(args[:3] + ["--imgsz", "200"] + args[5:])
+    assert refused.value.code == 2
     assert "multiple of 32 and at least 128, got 200" in capsys.readouterr().err

@@ -34,7 +34,7 @@ class ModelResult:
     format: str = ""
     precision: str = ""
     model: str = ""
-    input_size: int = 0
+    input_size: str = ""  # "320" or "320x192"
     size_mb: float = 0.0
     threads: int = 1
     latency: dict[str, LatencyStats] = field(default_factory=dict)
@@ -69,7 +69,8 @@ def open_detectors(paths: Sequence[str | Path], threads: int = 1, **detector_opt
             detectors.append(None)
             continue
         meta = det.metadata
-        row.precision, row.model, row.input_size = meta.precision, meta.model, meta.input_size
+        row.precision, row.model, row.input_size = (meta.precision, meta.model,
+                                                       str(meta.input_size))
         row.size_mb = model_size_mb(Path(path))
         row.info = det.info
         if "precision" in row.info and row.info["precision"] != meta.precision:

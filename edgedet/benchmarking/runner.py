@@ -9,6 +9,7 @@ import numpy as np
 
 from edgedet.benchmarking.latency import ModelResult, measure_latency
 from edgedet.errors import EdgedetError, InvalidInputError
+from edgedet.input_size import SizeLike
 
 
 
@@ -22,6 +23,8 @@ class BenchmarkPlan:
     precisions: Sequence[str] = ("fp32",)
     calib: Optional[Path] = None
     calib_size: int = 200
+    # With weights: convert at this size (e.g. "320x192"); None keeps the checkpoint's.
+    input_size: Optional[SizeLike] = None
     parity_report: bool = True
     out_dir: Optional[Path] = None
     data: Optional[Path] = None
@@ -50,12 +53,14 @@ def convert_all(plan: BenchmarkPlan, failed: list[ModelResult]) -> list[Path]:
             continue
         # An unknown name still gets a row: convert() fails on it with a clear message.
         suffix = row.suffix if row is not None else "." + fmt
+        sized = f"_{plan.input_size}" if plan.input_size else ""
         for precision in plan.precisions:
-            out = out_dir / f"{plan.weights.stem}_{precision}{suffix}"
+            out = out_dir / f"{plan.weights.stem}{sized}_{precision}{suffix}"
             try:
                 path, report = convert_with_report(
                     plan.weights, fmt, out, precision=precision, calib=plan.calib,
-                    calib_size=plan.calib_size, overwrite=True, report=plan.parity_report)
+                    calib_size=plan.calib_size, overwrite=True, report=plan.parity_report,
+                    input_size=plan.input_size)
                 paths.append(path)
                 if report is not None and plan.show_report is not None:
                     plan.show_report(report)

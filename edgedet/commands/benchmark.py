@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from edgedet.commands._detector_flags import add_agnostic_argument
+from edgedet.commands._sizes import add_imgsz_argument
 from edgedet.data.formats import NAMES as DATASET_FORMATS
 from edgedet.runtimes.formats import FORMATS, PRECISIONS
 
@@ -18,6 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precisions", default="fp32", help=f"with --weights: {','.join(PRECISIONS)}")
     p.add_argument("--calib", type=Path, help="calibration images/dataset for int8 (default: --data)")
     p.add_argument("--calib-size", type=int, default=200, help="most calibration images (default 200)")
+    add_imgsz_argument(p, "with --weights: convert at this size, e.g. 320x192 for 16:9 frames "
+                          "(default: the checkpoint's)")
     p.add_argument("--no-report", action="store_true", help="skip the parity report of each conversion")
     p.add_argument("--out", type=Path, help="folder for converted files and reports")
     p.add_argument("--data", type=Path, help="labelled dataset: adds mAP columns")
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     plan = BenchmarkPlan(
         models=list(args.models), weights=args.weights, formats=_split(args.formats),
         precisions=_split(args.precisions), calib=args.calib or args.data,
-        calib_size=args.calib_size, parity_report=not args.no_report, out_dir=args.out,
+        calib_size=args.calib_size, input_size=args.imgsz, parity_report=not args.no_report, out_dir=args.out,
         data=args.data, data_format=args.data_format, split=args.split, runs=args.runs,
         warmup=args.warmup, threads=args.threads, image=args.image,
         class_agnostic_nms=args.agnostic_nms,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from edgedet.commands._sizes import add_imgsz_argument
 from edgedet.runtimes.formats import PRECISIONS, REGISTRY, SUPPORTED, TARGETS
 
 HELP = f"convert a checkpoint to a deployable model file ({', '.join(TARGETS)})"
@@ -21,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", default="fp32",
                    help=f"{', '.join(PRECISIONS)} (default fp32; {support})")
     p.add_argument("--out", help="output path (default: weights path with the target's suffix)")
+    add_imgsz_argument(p, "default: the checkpoint's; the same weights run at any size, e.g. "
+                          "320x192 for 1280x720 frames")
     p.add_argument("--calib", help="image folder or dataset for int8 calibration and the "
                                    "parity report (required for int8)")
     p.add_argument("--calib-size", type=int, default=DEFAULT_CALIB_SIZE,
@@ -83,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     out, report = convert_with_report(
         args.weights, args.target, args.out, precision=args.precision, calib=args.calib,
         calib_size=args.calib_size, overwrite=args.force, report=not args.no_report, nms=nms,
+        input_size=args.imgsz,
     )
     size_mb = REGISTRY[args.target.lower()].size_bytes(out) / 1e6
     print(f"wrote {out} ({size_mb:.1f} MB, {args.target} {args.precision}"

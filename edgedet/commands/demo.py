@@ -7,11 +7,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 from edgedet.commands._detector_flags import add_detector_arguments, add_model_argument, open_detector
 from edgedet.commands._sizes import parse_size
 from edgedet.errors import InvalidInputError
+from edgedet.input_size import InputSize, camera_size, input_size, padding_share
 
 HELP = "run a model on a camera, video or image folder: live window and/or annotated video + JSONL"
 
@@ -65,6 +66,27 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+# Below this share of padding a model of the frame's shape is not worth a second file.
+_PADDING_WORTH_A_NOTE = 0.10
+
+
+def aspect_note(frame_size: Optional[tuple[int, int]], model_size: InputSize) -> Optional[str]:
+    """A note when frames letterbox into the model with much padding, naming the --imgsz whose
+    shape fits them; None when they fit well enough or their size is not known in advance."""
+    if frame_size is None:
+        return None
+    width, height = frame_size
+    wasted = padding_share(width, height, model_size)
+    fitting = camera_size(width, height, model_size.width)
+    if wasted < _PADDING_WORTH_A_NOTE or fitting == model_size:
+        return None
+    return (f"note: frames are {width}x{height} but the model's input is "
+            f"{model_size.width}x{model_size.height}: "
+            f"{wasted:.0%} of it is letterbox padding; a file converted with `edgedet convert "
+            f"--imgsz {fitting}` pads {padding_share(width, height, fitting):.0%} and needs "
+            f"{fitting.area / model_size.area:.0%} of the compute")
+
+
 def run(args: argparse.Namespace) -> int:
     import cv2
 
@@ -80,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     # OpenCV's own thread pool (resize in preprocessing) follows the same budget.
     cv2.setNumThreads(args.threads)
     info = detector.info
-    print(f"model: {args.model} ({info['model']} {info['input_size']}px, {info['precision']}, "
+    print(f"model: {args.model} ({info['model']} {input_size(info['input_size'])}px, {info['precision']}, "
           f"{info['backend']}, {args.threads} thread(s))")
 
     source = open_source(args.source, every=args.every, size=size)
@@ -91,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
             print("note: --every applies to files; a camera always gives its newest frame",
                   file=sys.stderr)
         print(f"source: {source.description}")
+        note = aspect_note(getattr(source, "frame_size", None), detector.metadata.input_size)
+        if note:
+            print(note, file=sys.stderr)
         if not args.headless:
             window, reason = open_window(f"edgedet demo - {Path(args.model).name}")
             if window is None:

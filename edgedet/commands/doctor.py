@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, Optional
 
+from edgedet.input_size import input_size
+
 HELP = "check this machine first: OS, CPU features, runtimes, cameras, a model's backend; advice"
 
 
@@ -46,7 +48,7 @@ def _model_rows(model: dict) -> list[tuple[str, str]]:
              f"{timing['frame'][0]}x{timing['frame'][1]} synthetic frame: indicative only"
              if timing["runs"] else "not timed")
     return [("file", model["path"]), ("format", model["format"]), ("backend", backend),
-            ("precision", model["precision"]), ("input size", f"{model['input_size']} px"),
+            ("precision", model["precision"]), ("input size", f"{input_size(model['input_size'])} px"),
             ("input dtype", str(model["input_dtype"])), ("classes", str(model["classes"])),
             ("threads", str(model["threads"])), ("detect()", speed)]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from edgedet.commands._sizes import add_imgsz_argument
+
 HELP = "turn an effdet EfficientDet (D0-D2) or timm EfficientNet-B0..B2 file into an edgedet checkpoint"
 
 
@@ -12,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="effdet state dict (e.g. tf_efficientdet_d0_34-f153e0cf.pth) or "
                                   "timm EfficientNet-B0/B1/B2 classifier weights")
     p.add_argument("--out", required=True, help="edgedet checkpoint to write, e.g. d0_coco.pt")
-    p.add_argument("--imgsz", type=int, help="input size, multiple of 128 (default: the model's)")
+    add_imgsz_argument(p, "default: the model's")
     p.add_argument("--variant", choices=("tf", "pytorch"),
                    help="override the detected variant: tf = TF port (SAME padding, backbone BN eps "
                         "1e-3), pytorch = effdet/timm PyTorch-trained (symmetric, eps 1e-5). effdet "

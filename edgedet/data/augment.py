@@ -30,29 +30,35 @@ def hflip(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return image[:, ::-1], flipped
 
 
-def scale_and_crop(image: np.ndarray, boxes: np.ndarray, size: int, scale: float,
-                   rng: np.random.Generator,
+def scale_and_crop(image: np.ndarray, boxes: np.ndarray, size: int | tuple[int, int],
+                   scale: float, rng: np.random.Generator,
                    pad_value: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """Place ``image`` at ``scale`` x its letterbox size, cropping a random window when it
-    then exceeds ``size``. Returns the ``size`` x ``size`` input, the moved boxes (unclipped,
-    in input pixels) and the (width, height) of the image area in the input."""
+    then exceeds the input (``size``: a square side or (width, height)). Returns the input,
+    the moved boxes (unclipped, in input pixels) and the (width, height) of the image area
+    in the input."""
+    width, height = (size, size) if isinstance(size, int) else size
     h, w = image.shape[:2]
-    longest = max(h, w)
     if scale <= 1.0:
         # Shrink with the letterbox itself, then paste top-left onto a padded canvas.
-        inner = max(1, int(round(size * scale)))
-        small, info = letterbox(image, inner, pad_value)
-        canvas = np.full((size, size, image.shape[2]), pad_value, dtype=image.dtype)
-        canvas[:inner, :inner] = small
+        inner_w, inner_h = max(1, int(round(width * scale))), max(1, int(round(height * scale)))
+        small, info = letterbox(image, (inner_w, inner_h), pad_value)
+        canvas = np.full((height, width, image.shape[2]), pad_value, dtype=image.dtype)
+        canvas[:inner_h, :inner_w] = small
         factors = np.array([info.scale_x, info.scale_y] * 2, dtype=np.float32)
         return canvas, boxes * factors, _visible(info)
-    # Zoom in: cut a window whose longer side is longest/scale, then letterbox it to size.
-    window = longest / scale
-    cw, ch = min(w, window), min(h, window)
+    # Zoom in: cut the window that fills the input at scale x the letterbox's factor, then
+    # letterbox it. The image's limiting side spans its input side; integer products keep a
+    # square input's window exactly longest / scale.
+    if w * height >= h * width:
+        window_w, window_h = w / scale, (w * height / width) / scale
+    else:
+        window_w, window_h = (h * width / height) / scale, h / scale
+    cw, ch = min(w, window_w), min(h, window_h)
     x0 = int(rng.uniform(0, w - cw + 1e-6))
     y0 = int(rng.uniform(0, h - ch + 1e-6))
     crop = image[y0:y0 + int(round(ch)), x0:x0 + int(round(cw))]
-    out, info = letterbox(crop, size, pad_value)
+    out, info = letterbox(crop, (width, height), pad_value)
     shifted = boxes - np.array([x0, y0, x0, y0], dtype=np.float32)
     factors = np.array([info.scale_x, info.scale_y] * 2, dtype=np.float32)
     return out, shifted * factors, _visible(info)
@@ -72,7 +78,8 @@ def clip_and_filter(boxes: np.ndarray, class_ids: np.ndarray, limit_x: float,
     return boxes[keep], class_ids[keep]
 
 
-def augment(image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray, size: int,
+def augment(image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray,
+            size: int | tuple[int, int],
             config: AugmentConfig, rng: np.random.Generator,
             pad_value: int = PAD_VALUE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flip, scale-jitter + crop and letterbox one image; returns (input, boxes, class ids)."""

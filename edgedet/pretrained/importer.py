@@ -29,6 +29,8 @@ from edgedet.pretrained.keymap import (
     TIMM_CLASSIFIER_PARTS, Mapped, backbone_key, effdet_key, expanding_blocks,
 )
 from edgedet.variant import ModelVariant
+from edgedet.input_size import SizeLike
+from edgedet.input_size import check_input_size
 
 # effdet's anchor shapes per location, (width, height) multipliers in its head-output order.
 EFFDET_ASPECT_MULTIPLIERS = ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4))
@@ -187,7 +189,7 @@ def timm_backbone_model(state: dict[str, torch.Tensor], num_classes: int, source
 
 
 # -- files --------------------------------------------------------------------------------
-def import_weights(source: PathLike, out: PathLike, input_size: Optional[int] = None,
+def import_weights(source: PathLike, out: PathLike, input_size: Optional[SizeLike] = None,
                    variant: Optional[str] = None, class_names: Optional[list[str]] = None,
                    overwrite: bool = False) -> tuple[ModelMetadata, SourceInfo]:
     """Turn an effdet checkpoint or a timm EfficientNet-B0..B2 classifier into an edgedet
@@ -204,7 +206,7 @@ def import_weights(source: PathLike, out: PathLike, input_size: Optional[int] = 
     if out.exists() and not overwrite:
         raise InvalidInputError(f"{out} already exists; pass --force to overwrite it")
     if input_size is not None:
-        configs.check_image_size(input_size)
+        check_input_size(input_size)
     state = read_state_dict(source)
     info = describe(state)
     if info.kind == "effdet":

@@ -6,6 +6,7 @@ from typing import Optional
 
 from edgedet import configs
 from edgedet.errors import InvalidInputError
+from edgedet.input_size import SizeLike, check_input_size, input_size
 
 # Official recipe: 0.08 for a global batch of 64, scaled linearly with the batch.
 BASE_LR = 0.08
@@ -17,8 +18,8 @@ class TrainConfig:
     """A training run. Only ``data`` is required.
 
     data/format/train_split/val_split: the dataset (see ``edgedet.data.load_dataset``).
-    model: d0, d1, d2, lite0, lite1 or lite2. imgsz: input size, a multiple of 32 (default:
-    the model's). pretrained_backbone (Lite models): start the backbone from EfficientNet-Lite
+    model: d0, d1, d2, lite0, lite1 or lite2. imgsz: input size, N (square) or WxH (e.g. "512x384"),
+    multiples of 32 (default: the model's), held as an InputSize. pretrained_backbone (Lite models): start the backbone from EfficientNet-Lite
     ImageNet weights, "auto" for the ``lite-weights`` extra's file or the path of a file in
     the same layout; None starts from random weights.
     epochs, batch (per process), workers (DataLoader processes), seed.
@@ -42,7 +43,7 @@ class TrainConfig:
     data: str
     format: Optional[str] = None
     model: Optional[str] = None  # None: the checkpoint's with ``weights``, else "d0"
-    imgsz: Optional[int] = None
+    imgsz: Optional[SizeLike] = None
     epochs: int = 30
     batch: int = 8
     out: str = "runs/exp"
@@ -88,7 +89,7 @@ class TrainConfig:
             raise InvalidInputError(
                 f"training supports {', '.join(configs.SUPPORTED_FOR_TRAINING)}, got {self.model!r}"
             )
-        self.imgsz = configs.check_image_size(self.imgsz or cfg.input_size)
+        self.imgsz = check_input_size(self.imgsz or cfg.input_size)
         if self.pretrained_backbone is not None:
             from edgedet.model.lite_weights import resolve_weights
 
@@ -120,7 +121,10 @@ class TrainConfig:
         return self.lr if self.lr is not None else BASE_LR * self.batch * world_size / BASE_BATCH
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if self.imgsz is not None:
+            d["imgsz"] = str(input_size(self.imgsz))  # "512" or "512x384", as typed
+        return d
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> "TrainConfig":

@@ -11,6 +11,7 @@ import torch
 from edgedet.data.augment import AugmentConfig, augment
 from edgedet.data.cleaning import DatasetWarning
 from edgedet.data.types import Dataset
+from edgedet.input_size import SizeLike, input_size
 from edgedet.metadata import PAD_VALUE
 from edgedet.train.loader import sample_key
 
@@ -19,7 +20,7 @@ _MAX_SUBSTITUTES = 10
 
 
 class DetectionDataset(torch.utils.data.Dataset):
-    """Yields ``(image uint8 [3, S, S] RGB, boxes float32 [K, 4], class_ids int64 [K])`` per
+    """Yields ``(image uint8 [3, H, W] RGB, boxes float32 [K, 4], class_ids int64 [K])`` per
     sample, boxes in input pixels (x1, y1, x2, y2).
 
     Augmentation randomness is seeded from (seed, epoch, index), so a sample looks the same
@@ -29,10 +30,11 @@ class DetectionDataset(torch.utils.data.Dataset):
     their place.
     """
 
-    def __init__(self, dataset: Dataset, image_size: int, augment_config: AugmentConfig,
+    def __init__(self, dataset: Dataset, image_size: SizeLike, augment_config: AugmentConfig,
                  pad_value: int = PAD_VALUE, seed: int = 0):
         self.samples = dataset.samples
-        self.size = image_size
+        size = input_size(image_size)
+        self.size = (size.width, size.height)
         self.augment_config = augment_config
         self.pad_value = pad_value
         self.seed = seed

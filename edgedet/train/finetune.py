@@ -17,6 +17,7 @@ from edgedet.errors import InvalidInputError
 from edgedet.fileio import PathLike
 from edgedet.metadata import ModelMetadata, make_metadata
 from edgedet.model import EfficientDet, build_model
+from edgedet.input_size import SizeLike
 
 
 def weights_metadata(weights: PathLike) -> ModelMetadata:
@@ -39,7 +40,7 @@ def _narrow_predictor(head: nn.Module, keep: list[int], old_classes: int) -> Non
     head.outputs_per_anchor = len(keep)
 
 
-def model_from_weights(weights: PathLike, class_names: list[str], input_size: Optional[int] = None,
+def model_from_weights(weights: PathLike, class_names: list[str], input_size: Optional[SizeLike] = None,
                        dataset: str = "", log: Callable[[str], None] = print
                        ) -> tuple[EfficientDet, ModelMetadata]:
     """Build the model a fine-tuning run starts from, and its metadata for ``class_names``.

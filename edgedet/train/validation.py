@@ -43,7 +43,7 @@ class BatchedModelDetector:
 
     def detect_batch(self, frames: list[np.ndarray]) -> list[Detections]:
         """Detections of each BGR uint8 frame, in that frame's pixels."""
-        batch = np.empty((len(frames), 3, self.preprocess.size, self.preprocess.size), np.float32)
+        batch = np.empty((len(frames), *self.preprocess.size.tensor_shape("NCHW")[1:]), np.float32)
         placements = []
         for i, frame in enumerate(frames):
             tensor, placement = self.preprocess(frame)

@@ -20,7 +20,11 @@ class Backend(ABC):
         """Run the network on a preprocessed input; return ``(cls_logits [N, C],
         box_regression [N, 4])``: float arrays, or the raw int8/uint8 arrays of a model with
         quantized outputs (their parameters in ``metadata.output_quantization``; ``Detector``
-        filters scores in the quantized domain and dequantizes only what survives)."""
+        filters scores in the quantized domain and dequantizes only what survives).
+
+        The arrays may be views of the runtime's own output buffers (OpenVINO's are), valid
+        until the next ``infer`` on this thread: copy them to keep them (a copy of D0's
+        90-class logits costs ~2 ms, so the hot path does not)."""
 
     def infer_float(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`infer` with quantized outputs dequantized (for comparisons and reports)."""
