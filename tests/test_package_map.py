@@ -35,3 +35,18 @@ def test_other_checkout_folders_are_not_subpackages():
     result = _run(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_every_package_folder_is_in_the_wheel():
+    """A subpackage missing from pyproject's list imports in an editable checkout but not from the wheel."""
+    import tomllib
+
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(setuptools["packages"])
+    folder_of = {name: REPO / folder for name, folder in setuptools["package-dir"].items()}
+    on_disk = set()
+    for name, root in folder_of.items():
+        for init in root.rglob("__init__.py"):
+            parts = init.parent.relative_to(root).parts
+            on_disk.add(".".join((name, *parts)))
+    assert on_disk - listed == set(), "package folders missing from pyproject [tool.setuptools] packages"
