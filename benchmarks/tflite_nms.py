@@ -14,6 +14,10 @@ fitted in ~1 minute to a few BCCD training images (tests/finetuned_fixture.py's 
 a real BCCD training run takes ~40 min here). Example:
 
     python benchmarks/tflite_nms.py --data /work/shared/datasets/bccd --out /tmp/nms_bench
+
+With ``--imgsz WxH`` of the frames' aspect (384x288 for BCCD's 640x480) the raw-frame column is
+the check that a camera-shaped file needs no letterbox step in MediaPipe; ``--compare-images N``
+adds up the agreement over the first N val images.
 """
 from __future__ import annotations
 
@@ -132,6 +136,33 @@ def agreement(ours: list[dict], theirs: list[dict]) -> dict:
             "max_score_diff": round(max(diffs), 4) if diffs else None}
 
 
+def compare_on_image(detector, args, model: Path, image: Path, size, out: Path):
+    """edgedet's detections on ``image`` and MediaPipe's on the letterboxed and on the raw frame
+    (letterboxed boxes mapped back to the frame), each a list of {box, label, score}."""
+    from edgedet.runtimes.preprocess import letterbox
+
+    frame = cv2.imread(str(image))
+    boxed, placement = letterbox(frame, size)
+    boxed_path = out / "letterboxed_input.png"
+    cv2.imwrite(str(boxed_path), boxed)
+    back = np.array([placement.scale_x, placement.scale_y] * 2, np.float32)
+    ours = detector.detect(frame)
+    mine = [{"box": [round(float(v), 1) for v in b], "label": ours.class_names[c],
+             "score": round(float(s), 4)} for b, c, s in zip(ours.boxes, ours.class_ids, ours.scores)]
+    raw = mediapipe_detections(args.mediapipe_python, model, image, args.score)
+    lettered = [{**t, "box": [round(float(v), 1) for v in np.array(t["box"]) / back]}
+                for t in mediapipe_detections(args.mediapipe_python, model, boxed_path, args.score)]
+    return mine, lettered, raw
+
+
+def summed(agreements: list[dict]) -> dict:
+    """Per-image agreements added up (the largest score difference over all images)."""
+    diffs = [a["max_score_diff"] for a in agreements if a["max_score_diff"] is not None]
+    return {"ours": sum(a["ours"] for a in agreements), "theirs": sum(a["theirs"] for a in agreements),
+            "matched_iou_0.9": sum(a["matched_iou_0.9"] for a in agreements),
+            "max_score_diff": max(diffs) if diffs else None}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="/work/shared/datasets/bccd")
@@ -142,6 +173,10 @@ def main(argv=None) -> int:
     p.add_argument("--reuse", action="store_true",
                    help="reuse the checkpoint and files already in --out")
     p.add_argument("--score", type=float, default=0.3)
+    p.add_argument("--imgsz", metavar="N|WxH",
+                   help="convert for this input (e.g. 384x288 for 4:3 frames; default the checkpoint's)")
+    p.add_argument("--compare-images", type=int, default=1,
+                   help="with --weights: val images compared (the picture shows the first)")
     p.add_argument("--mediapipe-python", default=os.environ.get(
         "EDGEDET_MEDIAPIPE_PYTHON", str(ROOT / ".venv-mediapipe" / "bin" / "python")))
     p.add_argument("--out", required=True)
@@ -160,7 +195,7 @@ def main(argv=None) -> int:
         from edgedet.data import load_dataset
 
         checkpoint, calib_from = Path(args.weights), args.data
-        images = [load_dataset(args.data, split="val").samples[0].image_path]
+        images = [s.image_path for s in load_dataset(args.data, split="val").samples[:args.compare_images]]
     elif args.reuse and (out / "d0_bccd_heads.pt").is_file():
         checkpoint, images = out / "d0_bccd_heads.pt", sorted((out / "fit_images").glob("*.png"))
     else:
@@ -170,14 +205,15 @@ def main(argv=None) -> int:
     for precision in ("fp32", "int8"):
         calib = (calib_from or images[0].parent) if precision == "int8" else None
         for nms in (False, True):
-            path = out / f"d0_{precision}{'_nms' if nms else ''}.tflite"
+            shape = f"_{args.imgsz}" if args.imgsz else ""
+            path = out / f"d0{shape}_{precision}{'_nms' if nms else ''}.tflite"
             files[(precision, nms)] = path
             if args.reuse and path.is_file():
                 continue
             if path.exists():
                 path.unlink()
             convert(checkpoint, "tflite", path, precision, calib=calib, report=False,
-                    nms=NmsOptions(score_threshold=0.1) if nms else None)
+                    nms=NmsOptions(score_threshold=0.1) if nms else None, input_size=args.imgsz)
 
     frame = cv2.imread(str(images[0]))
     rows = []
@@ -197,25 +233,16 @@ def main(argv=None) -> int:
         print(f"| {r['file']} | {r['precision']} | {r['nms_in_graph']} | {r['invoke_ms_median']} "
               f"| {r['detect_ms_median']} | {r['runs']} |")
 
-    # MediaPipe stretches a non-square frame to the model's square input, while edgedet (and
-    # training) letterbox it: the third column feeds MediaPipe edgedet's letterboxed frame and
-    # maps its boxes back, which is what an app should do with a non-square camera.
-    from edgedet.runtimes.preprocess import letterbox
-
+    # MediaPipe stretches every frame onto the model's input, while edgedet (and training)
+    # letterbox it: the second column feeds MediaPipe edgedet's letterboxed frame and maps its
+    # boxes back, which is what an app should do when the camera's aspect is not the model's.
     size = Detector(files[("fp32", True)]).metadata.input_size
-    boxed, placement = letterbox(frame, size)
-    boxed_path = out / "letterboxed_input.png"
-    cv2.imwrite(str(boxed_path), boxed)
-    back = np.array([placement.scale_x, placement.scale_y] * 2, np.float32)
     panels, side_by_side = [], {}
     for precision in ("fp32", "int8"):
         model = files[(precision, True)]
-        ours = Detector(model, score_threshold=args.score).detect(frame)
-        mine = [{"box": [round(float(v), 1) for v in b], "label": ours.class_names[c],
-                 "score": round(float(s), 4)} for b, c, s in zip(ours.boxes, ours.class_ids, ours.scores)]
-        raw = mediapipe_detections(args.mediapipe_python, model, images[0], args.score)
-        lettered = [{**t, "box": [round(float(v), 1) for v in np.array(t["box"]) / back]}
-                    for t in mediapipe_detections(args.mediapipe_python, model, boxed_path, args.score)]
+        detector = Detector(model, score_threshold=args.score)
+        per_image = [compare_on_image(detector, args, model, image, size, out) for image in images]
+        mine, lettered, raw = per_image[0]
         columns = [(mine, f"edgedet Detector, {precision}: {len(mine)}"),
                    (lettered, f"MediaPipe, letterboxed frame, {precision}: {len(lettered)}"),
                    (raw, f"MediaPipe, raw {frame.shape[1]}x{frame.shape[0]} frame, {precision}: {len(raw)}")]
@@ -225,9 +252,11 @@ def main(argv=None) -> int:
         panels.append(np.hstack([drawn[0], gap, drawn[1], gap, drawn[2]]))
         side_by_side[precision] = {
             "edgedet": mine, "mediapipe_letterboxed": lettered, "mediapipe_raw": raw,
-            "agreement_letterboxed": agreement(mine, lettered), "agreement_raw": agreement(mine, raw)}
+            "agreement_letterboxed": summed([agreement(m, l) for m, l, _ in per_image]),
+            "agreement_raw": summed([agreement(m, r) for m, _, r in per_image]),
+            "images": len(per_image)}
         for name in ("letterboxed", "raw"):
-            print(f"{precision}: edgedet vs MediaPipe on the {name} frame: "
+            print(f"{precision}: edgedet vs MediaPipe on the {name} frame ({len(images)} image(s)): "
                   f"{side_by_side[precision]['agreement_' + name]}")
     atomic_write_image(out / "side_by_side.png", np.vstack(panels))
     atomic_write_text(out / "results.json", json.dumps({"latency": rows, "detections": side_by_side,

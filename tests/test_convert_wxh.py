@@ -28,6 +28,9 @@ SCORE = 0.3
 # The model was fitted on 6 square images; on their 4:3 cuts it still scores two boxes above
 # SCORE (measured: 1.0 and 0.68 in fp32), so at least that many are compared.
 FOUND = 2
+# Host against in-graph NMS compares at a lower threshold (still above the file's baked 0.1):
+# in int8 the second box scores under SCORE (measured on an Intel Xeon: 1 box at 0.3).
+COMPARE_SCORE = 0.15
 FP32_TOLERANCE = 1e-3
 
 
@@ -107,10 +110,10 @@ def test_in_graph_nms_file_agrees_with_host_nms_on_wxh(made, precision):
     a mix-up of the two would move every box of a non-square file."""
     from edgedet import Detector
 
-    host = Detector(converted(made, "tflite", precision), score_threshold=SCORE)
+    host = Detector(converted(made, "tflite", precision), score_threshold=COMPARE_SCORE)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        in_graph = Detector(converted(made, "tflite", precision, nms=True), score_threshold=SCORE)
+        in_graph = Detector(converted(made, "tflite", precision, nms=True), score_threshold=COMPARE_SCORE)
     assert in_graph.metadata.input_size == WXH
     found = count_agreeing_with_host(host, in_graph, _frame_paths(made))
     assert found >= FOUND
