@@ -52,18 +52,23 @@ def bare_step_rate(trainer, steps: int) -> tuple[float, float]:
     from edgedet.anchors import generate_anchors
     from edgedet.model import build_model
     from edgedet.train.loss import detection_loss
-    from edgedet.train.targets import assign_targets
+    try:
+        from edgedet.train.reference_matcher import assign_targets
+    except ImportError:  # a checkout from before 2026-12-07
+        from edgedet.train.targets import assign_targets
     import numpy as np
 
     cfg, device = trainer.cfg, trainer.device
     model = build_model(cfg.model, trainer.metadata.num_classes).to(device).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     anchors = generate_anchors(trainer.metadata.anchors)
-    box = np.array([[10, 10, cfg.imgsz // 3, cfg.imgsz // 4]], dtype=np.float32)
+    # InputSize since 2026-12-06 (an int in older checkouts).
+    width, height = (cfg.imgsz.width, cfg.imgsz.height) if hasattr(cfg.imgsz, "width") else (cfg.imgsz,) * 2
+    box = np.array([[10, 10, width // 3, height // 4]], dtype=np.float32)
     labels, targets = assign_targets(anchors, box, np.array([0]))
     labels = torch.from_numpy(labels).expand(cfg.batch, -1).to(device)
     targets = torch.from_numpy(targets).expand(cfg.batch, -1, -1).to(device)
-    images = torch.randint(0, 256, (cfg.batch, 3, cfg.imgsz, cfg.imgsz), dtype=torch.uint8, device=device)
+    images = torch.randint(0, 256, (cfg.batch, 3, height, width), dtype=torch.uint8, device=device)
 
     def step():
         cls, reg = model(images.float())

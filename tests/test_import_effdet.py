@@ -13,7 +13,7 @@ from edgedet.checkpoint import load_checkpoint, read_checkpoint
 from edgedet.cli import main
 from edgedet.errors import InvalidInputError, ModelLoadError
 from edgedet.metadata import ModelMetadata, make_metadata
-from edgedet.model.variants import SameConv2d, SameMaxPool2d, same_pads
+from edgedet.model.apply_variant import SameConv2d, SameMaxPool2d, same_pads
 from edgedet.pretrained.importer import effdet_model, import_weights
 from effdet_fixtures import manifest_state_dict, require_effdet_dir
 

@@ -84,7 +84,12 @@ def test_backbone_import_errors_name_the_problem(tmp_path, monkeypatch):
     torch.save({f"_blocks.{k}": v for k, v in {"0._bn1.weight": torch.ones(32)}.items()}, small)
     with pytest.raises(ModelLoadError, match="expected tensor"):
         load_backbone_weights(lite1, small)
-    monkeypatch.setitem(lite_weights.PACKAGES, "lite0", ("no_such_weights_package", "X"))
+    from dataclasses import replace
+
+    from edgedet import configs
+
+    missing = replace(configs.lite_row("lite0"), weights_module="no_such_weights_package")
+    monkeypatch.setattr(configs, "LITE_ROWS", (missing, *configs.LITE_ROWS[1:]))
     with pytest.raises(MissingDependencyError, match=r"edgedet\[lite-weights\]"):
         load_backbone_weights(build_model("lite0", 2), "auto")
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from edgedet.converters.onnx_pads import fold_pads_into_convs
-from edgedet.model.variants import SameConv2d, SameMaxPool2d
+from edgedet.model.apply_variant import SameConv2d, SameMaxPool2d
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

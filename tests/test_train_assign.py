@@ -7,7 +7,7 @@ import pytest
 
 from edgedet.anchors import AnchorSpec, box_iou, encode_boxes, generate_anchors
 from edgedet.train.assign import TargetAssigner, box_iou_batched, encode_boxes_torch, pad_boxes
-from edgedet.train.targets import IGNORE, POSITIVE_IOU, assign_targets
+from edgedet.train.reference_matcher import IGNORE, POSITIVE_IOU, assign_targets
 
 pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 

@@ -7,7 +7,7 @@ import pytest
 
 from edgedet.anchors import decode_boxes
 from edgedet.train.loss import LossConfig, detection_loss, focal_loss
-from edgedet.train.targets import BACKGROUND, IGNORE, assign_targets
+from edgedet.train.reference_matcher import BACKGROUND, IGNORE, assign_targets
 
 pytestmark = pytest.mark.fast  # no conversion, no training: see README, Testing
 

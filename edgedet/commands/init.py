@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 
 from edgedet.commands._sizes import add_imgsz_argument
-from edgedet.errors import InvalidInputError
+from edgedet import configs
+from edgedet.errors import InvalidInputError, joined
 
 
 HELP = "write a randomly initialized checkpoint"
@@ -31,7 +32,9 @@ def parse_names(names: str | None, num_classes: int | None) -> list[str]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="d0", help="model size: d0, d1, d2, lite0, lite1, lite2 (d3-d7 build too)")
+    untested = [name for name in configs.MODEL_CONFIGS if name not in configs.SUPPORTED_FOR_TRAINING]
+    p.add_argument("--model", default="d0", help=f"model size: {joined(configs.SUPPORTED_FOR_TRAINING)} "
+                                                 f"({', '.join(untested)} build too)")
     p.add_argument("--num-classes", type=int, help="number of classes")
     p.add_argument("--names", help="comma-separated class names (default class0, class1, ...)")
     add_imgsz_argument(p, "default: the model's")

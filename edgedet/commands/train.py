@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 
+from edgedet import configs
 from edgedet.commands._sizes import add_imgsz_argument
 from edgedet.data.formats import NAMES as DATASET_FORMATS
+from edgedet.errors import joined
 
 HELP = "train a D0/D1/D2 or Lite0/1/2 checkpoint on a labelled dataset (COCO, VOC or YOLO)"
 
@@ -12,7 +14,8 @@ HELP = "train a D0/D1/D2 or Lite0/1/2 checkpoint on a labelled dataset (COCO, VO
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset folder (or COCO json / YOLO data.yaml)")
     p.add_argument("--format", choices=DATASET_FORMATS, help="dataset format (default: detect)")
-    p.add_argument("--model", help="d0, d1, d2, lite0, lite1 or lite2 (default d0, or the --weights checkpoint's)")
+    p.add_argument("--model", help=f"{joined(configs.SUPPORTED_FOR_TRAINING)} "
+                                   "(default d0, or the --weights checkpoint's)")
     p.add_argument("--weights", help="start from this edgedet checkpoint (e.g. from `edgedet import`): "
                                      "backbone, BiFPN and box head kept; class head re-initialized "
                                      "if the class list differs")

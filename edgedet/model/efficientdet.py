@@ -55,7 +55,7 @@ def build_model(name: str, num_classes: int, variant: Optional[ModelVariant] = N
         raise InvalidInputError(f"num_classes must be an integer >= 1, got {num_classes!r}")
     model = EfficientDet(configs.get_config(name), num_classes)
     if variant is not None and not variant.is_default:
-        from edgedet.model.variants import apply_variant
+        from edgedet.model.apply_variant import apply_variant
 
         apply_variant(model, variant)
     return model

@@ -6,7 +6,7 @@ without squeeze-excitation and with ReLU6 instead of swish (both quantize badly)
 
 Its published ImageNet weights were trained in TensorFlow with "same" padding, which pads a
 stride-2 convolution of an even-sized map asymmetrically (less before than after). The
-stride-2 convolutions here pad the same way (edgedet.model.variants.SameConv2d), so those
+stride-2 convolutions here pad the same way (edgedet.model.apply_variant.SameConv2d), so those
 weights compute what they did there.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from edgedet.configs import BACKBONE_SCALING
 from edgedet.model.efficientnet import _B0_STAGES, StagedFeatures, round_channels
 from edgedet.model.layers import batch_norm
-from edgedet.model.variants import SameConv2d
+from edgedet.model.apply_variant import SameConv2d
 
 STEM_CHANNELS = 32
 HEAD_CHANNELS = 1280

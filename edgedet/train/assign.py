@@ -1,6 +1,6 @@
 """Batched anchor matching in torch, on the training device.
 
-The twin of :func:`edgedet.train.targets.assign_targets` (the numpy reference, which a test
+The twin of :func:`edgedet.train.reference_matcher.assign_targets` (the numpy reference, which a test
 holds this equal to): same IoU maths in float32, same first-index tie-breaking, same forced
 best-anchor rule (when two boxes claim one anchor, the later box wins, as numpy's fancy
 assignment does) and the same box coding in float64.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from edgedet.train.targets import BACKGROUND, IGNORE, NEGATIVE_IOU, POSITIVE_IOU
+from edgedet.train.reference_matcher import BACKGROUND, IGNORE, NEGATIVE_IOU, POSITIVE_IOU
 
 # Bound on the [images, boxes, anchors] IoU tensor of one chunk of a batch (elements); a
 # 512-px batch of 16 with 40 boxes each would otherwise hold ~125 MB per intermediate.

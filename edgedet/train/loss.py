@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from edgedet.train.targets import BACKGROUND
+from edgedet.train.reference_matcher import BACKGROUND
 
 
 @dataclass(frozen=True)
