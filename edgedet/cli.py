@@ -43,8 +43,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     module = importlib.import_module(f"edgedet.commands.{args._module}")
+    from edgedet.data.cleaning import dataset_warnings_printed
+
     try:
-        return int(module.run(args) or 0)
+        with dataset_warnings_printed():
+            return int(module.run(args) or 0)
     except EdgedetError as exc:
         print(f"edgedet {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -70,3 +70,18 @@ def test_convert_returns_the_path_and_logs_the_report(monkeypatch, capsys, caplo
         assert conversion.convert("w.pt", "onnx", out) == out
     assert capsys.readouterr().out == ""
     assert "cls SQNR 42 dB" in caplog.text
+
+
+def test_dataset_warnings_print_as_lines_only_inside_the_cli_block():
+    import io
+    import warnings
+
+    from edgedet.data.cleaning import DatasetWarning, dataset_warnings_printed
+
+    shown, filters = warnings.showwarning, list(warnings.filters)
+    stream = io.StringIO()
+    with dataset_warnings_printed(stream):
+        for _ in range(2):  # "always": the same warning twice is shown twice
+            warnings.warn("a.xml: 1 degenerate box(es) dropped", DatasetWarning)
+    assert stream.getvalue() == "warning: a.xml: 1 degenerate box(es) dropped\n" * 2
+    assert warnings.showwarning is shown and warnings.filters == filters

@@ -23,9 +23,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgedet.data.cleaning import print_dataset_warnings
-
-    print_dataset_warnings()
     from edgedet.data import load_dataset
     from edgedet.evaluation import (EVAL_MAX_RESULTS, EVAL_SCORE_THRESHOLD, evaluate,
                                     format_report, save_detections)

@@ -21,9 +21,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edgedet.commands._sizes import parse_size
-    from edgedet.data.cleaning import print_dataset_warnings
-
-    print_dataset_warnings()
     from edgedet.data import load_dataset
     from edgedet.data.synth import generate_dataset
 

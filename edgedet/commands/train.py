@@ -48,9 +48,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgedet.data.cleaning import print_dataset_warnings
-
-    print_dataset_warnings()
     from edgedet.train import TrainConfig, train
 
     config = TrainConfig(

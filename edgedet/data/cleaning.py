@@ -1,10 +1,12 @@
 """Cleaning real-world annotations: clip, drop, count, and report once per load."""
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -137,17 +139,22 @@ def strip_name(name: str, report: FixReport, source: str | Path) -> str:
     return stripped
 
 
-def print_dataset_warnings(stream=None) -> None:
-    """Show :class:`DatasetWarning` as plain ``warning: ...`` lines (for the CLI), every time."""
+@contextlib.contextmanager
+def dataset_warnings_printed(stream=None) -> Iterator[None]:
+    """For the length of the body, show :class:`DatasetWarning` as plain ``warning: ...``
+    lines, every time (the CLI's way); other warnings as before. Filters and
+    ``warnings.showwarning`` are restored on exit."""
     import sys
 
-    previous = warnings.showwarning
+    with warnings.catch_warnings():
+        previous = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, DatasetWarning):
-            print(f"warning: {message}", file=stream or sys.stderr)
-        else:
-            previous(message, category, filename, lineno, file, line)
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, DatasetWarning):
+                print(f"warning: {message}", file=stream or sys.stderr)
+            else:
+                previous(message, category, filename, lineno, file, line)
 
-    warnings.showwarning = show
-    warnings.simplefilter("always", DatasetWarning)
+        warnings.showwarning = show
+        warnings.simplefilter("always", DatasetWarning)
+        yield
