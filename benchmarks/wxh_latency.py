@@ -8,6 +8,7 @@ synthetic 1280x720 frame). Prints a table (square ms, WxH ms, ratio, padding sha
 input) and writes it with the JSON rows to --out.
 
     /usr/bin/time -f "%e s %M KB" python benchmarks/wxh_latency.py --out /tmp/wxh_latency
+    python benchmarks/wxh_latency.py --out /tmp/wxh_latency --reuse   # time again, no conversion
 """
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--calib-data", type=Path, default=BCCD)
     p.add_argument("--calib-size", type=int, default=200, help="calibration images per int8 file")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep the checkpoints and files already in --out (convert once, time later)")
     args = p.parse_args()
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -73,13 +76,15 @@ def main() -> int:
         square = InputSize(side, side)
         sizes[name] = (square, camera_size(FRAME_WIDTH, FRAME_HEIGHT, square.width))
         weights = args.out / f"{name}_random.pt"
-        init_checkpoint(weights, name, [f"class{i}" for i in range(NUM_CLASSES)], seed=0)
+        if not (args.reuse and weights.is_file()):
+            init_checkpoint(weights, name, [f"class{i}" for i in range(NUM_CLASSES)], seed=0)
         for size in sizes[name]:
             print(f"== converting {name} at {size}", file=sys.stderr, flush=True)
             plan = BenchmarkPlan(weights=weights, formats=args.formats.split(","),
                                  precisions=args.precisions.split(","), calib=args.calib_data,
                                  calib_size=args.calib_size, parity_report=False,
-                                 out_dir=args.out / name, runs=args.runs, input_size=size)
+                                 out_dir=args.out / name, runs=args.runs, input_size=size,
+                                 reuse=args.reuse)
             paths += convert_all(plan, failed)
     converted = time.perf_counter()
     print(f"== timing {len(paths)} files, interleaved", file=sys.stderr, flush=True)

@@ -76,6 +76,28 @@ def test_resume_continues_exactly(shapes, tmp_path, monkeypatch, workers):
     assert meta.input_size == 128 and meta.dataset == "ds"
 
 
+def test_a_run_leaves_the_callers_threads_and_random_state_alone(shapes, tmp_path):
+    """--threads and the seed are the run's only: the caller's thread count and random stream
+    go on as if no training ran, and the run's weights do not depend on the caller's stream."""
+    config = dict(epochs=1, **{**SMALL, "threads": 1})
+    caller_threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(123)
+        state = torch.get_rng_state()
+        expected = torch.rand(4)
+        torch.set_rng_state(state)
+        train(data=str(shapes), out=str(tmp_path / "a"), **config)
+        assert torch.get_num_threads() == 2
+        assert torch.equal(torch.rand(4), expected)
+        torch.manual_seed(999)
+        train(data=str(shapes), out=str(tmp_path / "b"), **config)
+    finally:
+        torch.set_num_threads(caller_threads)
+    a, b = (read_checkpoint(tmp_path / run / "last.pt")["model"] for run in ("a", "b"))
+    assert all(torch.equal(a[key], b[key]) for key in a)
+
+
 def test_resume_refuses_another_model_or_class_list(shapes, tmp_path):
     out = tmp_path / "run"
     init_checkpoint(out / "last.pt", "d0", ["a", "b"], input_size=128)

@@ -26,6 +26,9 @@ class BenchmarkPlan:
     # With weights: convert at this size (e.g. "320x192"); None keeps the checkpoint's.
     input_size: Optional[SizeLike] = None
     parity_report: bool = True
+    # Keep a file already at its output path instead of converting again (benchmark scripts
+    # convert once, then time on a quiet machine).
+    reuse: bool = False
     out_dir: Optional[Path] = None
     data: Optional[Path] = None
     data_format: Optional[str] = None
@@ -56,6 +59,9 @@ def convert_all(plan: BenchmarkPlan, failed: list[ModelResult]) -> list[Path]:
         sized = f"_{plan.input_size}" if plan.input_size else ""
         for precision in plan.precisions:
             out = out_dir / f"{plan.weights.stem}{sized}_{precision}{suffix}"
+            if plan.reuse and out.is_file():
+                paths.append(out)
+                continue
             try:
                 path, report = convert_with_report(
                     plan.weights, fmt, out, precision=precision, calib=plan.calib,

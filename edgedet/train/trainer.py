@@ -18,6 +18,7 @@ from edgedet.data.augment import AugmentConfig
 from edgedet.errors import EdgedetError, InvalidInputError
 from edgedet.metadata import ModelMetadata, make_metadata
 from edgedet.model import build_model
+from edgedet.torch_settings import torch_settings
 from edgedet.train import distributed
 from edgedet.train.assign import TargetAssigner
 from edgedet.train.config import TrainConfig
@@ -70,9 +71,6 @@ class Trainer:
         self.cfg = cfg = config
         self.device = _pick_device(cfg.device, int(os.environ.get("LOCAL_RANK", "0")))
         self.dist = distributed.init_distributed(self.device)
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
-        torch.manual_seed(cfg.seed)
         self.out = Path(cfg.out)
         self.last_path, self.best_path = self.out / "last.pt", self.out / "best.pt"
         self.csv_path, self.png_path = self.out / "results.csv", self.out / "results.png"
@@ -83,6 +81,34 @@ class Trainer:
         self.val_set = self._load_val(train_set)
         require_training_packages(validation=self.val_set is not None,
                                   progress=cfg.progress and self.dist.is_main)
+        # The weights come from cfg.seed without touching the caller's random state; the
+        # loop's state (drop-connect, loader seeds) starts from here, or from last.pt's.
+        with torch.random.fork_rng(devices=self._rng_devices):
+            torch.manual_seed(cfg.seed)
+            self._build_model(train_set)
+            self.rng_state = self._get_rng_state()
+        self._build_data(train_set)
+        self._build_optimizer()
+        self.loss_config = LossConfig()
+        self.start_epoch = 0
+        self.completed_epochs = 0
+        self.best_map = -math.inf
+        self.history: list[dict] = []
+        # Stats of the last trained epoch until its row is in results.csv; stored in last.pt
+        # so that a run stopped during validation finishes that epoch's log on --resume.
+        self._unlogged_stats: Optional[dict] = None
+        if cfg.resume:
+            self._restore()
+        self.net = self.model
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
+
+    # -- building -----------------------------------------------------------------------
+    def _build_model(self, train_set: Dataset) -> None:
+        """The network (fresh, fine-tuned from --weights, or with a pretrained backbone), its
+        metadata and its EMA, on the training device."""
+        cfg = self.cfg
         if cfg.weights:
             from edgedet.train.finetune import model_from_weights
 
@@ -110,9 +136,13 @@ class Trainer:
         self.amp = _use_amp(cfg.amp, self.device)
         if self.device.type == "cuda":  # NHWC convolutions are the fast ones on tensor cores
             self.model.to(memory_format=torch.channels_last)
-        pad = self.metadata.letterbox.pad_value
+
+    def _build_data(self, train_set: Dataset) -> None:
+        """The augmenting dataset, the epoch sampler (this process's share) and the matcher."""
+        cfg = self.cfg
         augment_config = AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip)
-        self.data = DetectionDataset(train_set, cfg.imgsz, augment_config, pad, cfg.seed)
+        self.data = DetectionDataset(train_set, cfg.imgsz, augment_config,
+                                     self.metadata.letterbox.pad_value, cfg.seed)
         self.collate = collate_samples
         self.assigner = TargetAssigner(generate_anchors(self.metadata.anchors), self.device)
         self.sampler = EpochSampler(DistributedSampler(self.data, num_replicas=self.dist.world_size,
@@ -124,24 +154,29 @@ class Trainer:
             )
         self.steps_per_epoch = len(self.sampler) // cfg.batch
         self._train_loader: Optional[DataLoader] = None
+
+    def _build_optimizer(self) -> None:
+        cfg = self.cfg
         self.optimizer = build_optimizer(self.model, cfg.peak_lr(self.dist.world_size),
                                          cfg.momentum, cfg.weight_decay)
         self.scheduler = build_scheduler(self.optimizer, round(cfg.warmup_epochs * self.steps_per_epoch),
                                          cfg.epochs * self.steps_per_epoch)
-        self.loss_config = LossConfig()
-        self.start_epoch = 0
-        self.completed_epochs = 0
-        self.best_map = -math.inf
-        self.history: list[dict] = []
-        # Stats of the last trained epoch until its row is in results.csv; stored in last.pt
-        # so that a run stopped during validation finishes that epoch's log on --resume.
-        self._unlogged_stats: Optional[dict] = None
-        if cfg.resume:
-            self._restore()
-        self.net = self.model
-        if self.dist.enabled:
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = DistributedDataParallel(self.model, device_ids=ids)
+
+    @property
+    def _rng_devices(self) -> list[int]:
+        """The CUDA device whose generator the run forks (none on the CPU)."""
+        return [self.device.index or 0] if self.device.type == "cuda" else []
+
+    def _get_rng_state(self) -> dict:
+        state = {"cpu": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def _set_rng_state(self, state: dict) -> None:
+        torch.set_rng_state(state["cpu"])
+        if "cuda" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda"], self.device)
 
     # -- set-up -------------------------------------------------------------------------
     def _check_out_dir(self) -> None:
@@ -189,7 +224,7 @@ class Trainer:
         # The schedule's shape follows this run's --epochs; only its position is restored.
         sched = dict(state["scheduler"], lr_lambdas=[None] * len(self.scheduler.lr_lambdas))
         self.scheduler.load_state_dict(sched)
-        torch.set_rng_state(state["torch_rng"])
+        self.rng_state = {**self.rng_state, "cpu": state["torch_rng"]}
         self.start_epoch = self.completed_epochs = int(state["epoch"])
         self.history = read_history(self.csv_path, self.start_epoch)
         unlogged = state.get("unlogged_epoch")
@@ -201,7 +236,17 @@ class Trainer:
 
     # -- loop ---------------------------------------------------------------------------
     def fit(self) -> Path:
-        """Train from ``start_epoch`` to ``config.epochs``; returns the path of best.pt."""
+        """Train from ``start_epoch`` to ``config.epochs``; returns the path of best.pt.
+
+        torch's thread count (``config.threads``) and random state are the run's only while
+        it runs: the caller's are put back on return.
+        """
+        with torch_settings(self.cfg.threads, flush_denormal=False), \
+                torch.random.fork_rng(devices=self._rng_devices):
+            self._set_rng_state(self.rng_state)
+            return self._fit()
+
+    def _fit(self) -> Path:
         if self.start_epoch >= self.cfg.epochs and self.dist.is_main:
             print(f"edgedet train: {self.last_path} already has {self.start_epoch} epochs; "
                   "raise --epochs to go on")
