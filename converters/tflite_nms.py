@@ -31,7 +31,7 @@ from edgedet.errors import EdgedetError, InvalidInputError
 from edgedet.fileio import PathLike, atomic_path
 from edgedet.metadata import (METADATA_KEY, NMS_FORMAT_VERSION, InGraphNms, ModelMetadata, Outputs,
                               TensorQuantization)
-from edgedet.runtimes.options import check_count, check_flag, check_fraction
+from edgedet.runtimes.options import DetectorOptions, check_count, check_flag, check_fraction
 
 CUSTOM_OP = "TFLite_Detection_PostProcess"
 # Output tensors of the op, in the op's (and the file's) output order.
@@ -47,9 +47,9 @@ class NmsOptions:
     """
 
     score_threshold: float = 0.05
-    iou_threshold: float = 0.5
-    max_detections: int = 100
-    regular_nms: bool = True
+    iou_threshold: float = DetectorOptions.iou_threshold
+    max_detections: int = DetectorOptions.max_results
+    regular_nms: bool = not DetectorOptions.class_agnostic_nms
 
     def __post_init__(self):
         checked = {
