@@ -41,6 +41,9 @@ VARIANTS = {"tf": TF_PORT, "pytorch": PYTORCH_TRAINED}
 # Wrappers that training scripts put around a state dict, most preferred first.
 _WRAPPER_KEYS = ("state_dict_ema", "model_ema", "state_dict", "model")
 _PREFIXES = ("module.", "model.")
+# Start of a file torch.save wrote in its pre-1.6 (non-zip) format: pickle protocol 2, then
+# torch's magic number. effdet's 2020 releases may be in it; weights_only loading reads it.
+_LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19"
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -48,9 +51,9 @@ def read_state_dict(path: PathLike) -> dict[str, torch.Tensor]:
     """Load a plain PyTorch state dict (weights only), unwrapping common training wrappers
     (``state_dict_ema``, ``state_dict``, ``model``) and ``module.`` / ``model.`` prefixes."""
     p = existing_file(path, "weights file")
-    if not zipfile.is_zipfile(p):
-        raise ModelLoadError(f"{p} is not a PyTorch weights file (not a zip archive; truncated, "
-                             "or saved with the legacy non-zip format?)")
+    if not zipfile.is_zipfile(p) and not _starts_with(p, _LEGACY_TORCH_MAGIC):
+        raise ModelLoadError(f"{p} is not a PyTorch weights file (neither a zip archive nor "
+                             "torch's legacy format; truncated?)")
     try:
         state = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or unsafe files
@@ -73,6 +76,11 @@ def read_state_dict(path: PathLike) -> dict[str, torch.Tensor]:
         if all(k.startswith(prefix) for k in state):
             state = {k[len(prefix):]: v for k, v in state.items()}
     return state
+
+
+def _starts_with(path: Path, prefix: bytes) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(prefix)) == prefix
 
 
 # -- mapping ------------------------------------------------------------------------------
