@@ -17,6 +17,15 @@ class MissingDependencyError(EdgedetError, ImportError):
     """An optional package is needed; the message says which pip extra installs it."""
 
 
+class DownloadError(EdgedetError):
+    """A file could not be downloaded, or what arrived is not the published file; the message
+    names the URL to fetch by hand and the exact path to put it at."""
+
+    def __init__(self, message: str, url: str, path: str):
+        super().__init__(message)
+        self.url, self.path = url, path
+
+
 class InterruptedAfterWriting(KeyboardInterrupt):
     """Ctrl-C after an output file was completely written (e.g. during the parity report
     that follows a conversion): the file is kept, and the message says so."""

@@ -55,6 +55,37 @@ class _PlainBar:
                       file=user_stream(), flush=True)
 
 
+def byte_progress(total: Optional[int], desc: str, initial: int = 0):
+    """A bar counted in bytes (a download), fed with ``update(n)`` and ended with ``close()``:
+    tqdm's when installed, else a plain line every two seconds."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _PlainBytes(total, desc, initial)
+    return tqdm(total=total, initial=initial, desc=desc, unit="B", unit_scale=True,
+                unit_divisor=1024, dynamic_ncols=True, file=user_stream(), leave=False)
+
+
+class _PlainBytes:
+    def __init__(self, total: Optional[int], desc: str, initial: int):
+        self.total, self.desc, self.n = total, desc, initial
+        self.start = self.last = time.perf_counter()
+        self.initial = initial
+
+    def update(self, n: int) -> None:
+        self.n += n
+        now = time.perf_counter()
+        if now - self.last > 2.0:
+            self.last = now
+            rate = (self.n - self.initial) / max(now - self.start, 1e-9)
+            of = f"/{self.total / 2**20:.1f}" if self.total else ""
+            print(f"{self.desc} {self.n / 2**20:.1f}{of} MiB  {rate / 2**20:.1f} MiB/s",
+                  file=user_stream(), flush=True)
+
+    def close(self) -> None:
+        pass
+
+
 class ProgressList(list):
     """A list that shows a progress bar each time it is iterated: for handing calibration
     samples to a library that loops over them itself (the bar is ours, with our ETA)."""

@@ -7,6 +7,7 @@ from edgedet import configs
 from edgedet.commands._sizes import add_imgsz_argument
 from edgedet.data.formats import NAMES as DATASET_FORMATS
 from edgedet.errors import joined
+from edgedet.pretrained.published import NAMES as PUBLISHED_NAMES
 
 HELP = "train a D0/D1/D2 or Lite0/1/2 checkpoint on a labelled dataset (COCO, VOC or YOLO)"
 
@@ -16,9 +17,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=DATASET_FORMATS, help="dataset format (default: detect)")
     p.add_argument("--model", help=f"{joined(configs.SUPPORTED_FOR_TRAINING)} "
                                    "(default d0, or the --weights checkpoint's)")
-    p.add_argument("--weights", help="start from this edgedet checkpoint (e.g. from `edgedet import`): "
-                                     "backbone, BiFPN and box head kept; class head re-initialized "
-                                     "if the class list differs")
+    p.add_argument("--weights", help="start from this edgedet checkpoint (e.g. from `edgedet import`) "
+                                     "or a published COCO checkpoint by name, downloaded and imported "
+                                     f"once into the cache ({joined(PUBLISHED_NAMES)}): backbone, "
+                                     "BiFPN and box head kept; class head re-initialized if the class "
+                                     "list differs")
     p.add_argument("--freeze-backbone", action="store_true",
                    help="keep the backbone fixed (weights and BatchNorm statistics)")
     add_imgsz_argument(p, "256/384 suit CPUs; default: the model's, or the --weights checkpoint's")

@@ -35,8 +35,10 @@ class TrainConfig:
     progress: show a progress bar.
     val_every: validate every N epochs (and after the last); best.pt is chosen among those.
     amp: bf16 autocast for the forward pass (None: on for CUDA, off on the CPU).
-    weights: start from this edgedet checkpoint (e.g. from ``edgedet import``); its model
-    size, variant and input size are the defaults (see ``edgedet.train.finetune``).
+    weights: start from this edgedet checkpoint (e.g. from ``edgedet import``), or from a
+    published effdet checkpoint by name (``edgedet.pretrained.published``; downloaded and
+    imported once into the cache, then replaced here by the cached checkpoint's path); its
+    model size, variant and input size are the defaults (see ``edgedet.train.finetune``).
     freeze_backbone: do not train the backbone (weights and BatchNorm statistics).
     """
 
@@ -74,7 +76,10 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.weights:
+            from edgedet.pretrained.resolve import weights_checkpoint
             from edgedet.train.finetune import weights_metadata
+
+            self.weights = str(weights_checkpoint(self.weights, self.progress))
 
             theirs = weights_metadata(self.weights)
             if self.model is not None and configs.get_config(self.model).name != theirs.model:
