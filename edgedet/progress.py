@@ -3,7 +3,7 @@ so torch-free installs (a Raspberry Pi) still show progress."""
 from __future__ import annotations
 
 import time
-from typing import Iterable, Iterator, Optional, TypeVar
+from typing import Iterable, Iterator, Optional, Protocol, TypeVar
 
 from edgedet.thirdparty_output import user_stream
 
@@ -55,7 +55,15 @@ class _PlainBar:
                       file=user_stream(), flush=True)
 
 
-def byte_progress(total: Optional[int], desc: str, initial: int = 0):
+class ByteBar(Protocol):
+    """What :func:`byte_progress` returns."""
+
+    def update(self, n: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def byte_progress(total: Optional[int], desc: str, initial: int = 0) -> ByteBar:
     """A bar counted in bytes (a download), fed with ``update(n)`` and ended with ``close()``:
     tqdm's when installed, else a plain line every two seconds."""
     try:

@@ -320,3 +320,17 @@ def test_train_with_weights_by_name(server, cache, fixture_file, monkeypatch, tm
     assert meta.anchors.aspect_multipliers == ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4))  # effdet's
     assert trained["epoch"] == 1
     assert trained["train_config"]["weights"] == str(cache / "tf_efficientdet_d0_34-f153e0cf.edgedet.pt")
+
+
+@pytest.mark.fast
+def test_byte_progress_without_tqdm(monkeypatch, capsys):
+    import sys
+
+    from edgedet.progress import byte_progress
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now fails
+    bar = byte_progress(4 << 20, "file.pth", initial=1 << 20)
+    bar.last -= 3.0  # as if the last line were 3 s old
+    bar.update(1 << 20)
+    bar.close()
+    assert "file.pth 2.0/4.0 MiB" in capsys.readouterr().err
