@@ -2,9 +2,10 @@
 
 Names, URLs and hash prefixes are those of rwightman/efficientdet-pytorch's
 ``effdet/config/model_config.py`` (its ``url=`` field per model; the release files of
-``v0.1``). Only the rows edgedet can import are here: D0-D2 in both variants. effdet also
-publishes ``tf_efficientdet_lite0..4``, whose EfficientNet-Lite trunk and 0.5/0.5 normalization
-the importer does not map yet, and D3-D7, which edgedet does not train.
+``v0.1``). Only the rows edgedet can import are here: D0-D2 in both variants (effdet publishes
+no ``efficientdet_d2``). effdet also publishes ``tf_efficientdet_lite0``-``lite4`` and
+``lite3x``, whose EfficientNet-Lite trunk and 0.5/0.5 normalization the importer does not map
+yet, and D3-D7, which edgedet does not train.
 
 Torch-free: the CLI builds its help from :data:`NAMES` without importing torch.
 """
