@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from edgedet.commands._sizes import add_imgsz_argument
+from edgedet.errors import joined
 from edgedet.pretrained.published import NAMES as PUBLISHED_NAMES
 
 HELP = ("turn an effdet EfficientDet (D0-D2; a file or a published name) or timm EfficientNet-B0..B2 "
@@ -16,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="effdet state dict (e.g. tf_efficientdet_d0_34-f153e0cf.pth), "
                                   "timm EfficientNet-B0/B1/B2 classifier weights, or a published "
                                   f"effdet checkpoint by name, downloaded once into the cache "
-                                  f"({', '.join(PUBLISHED_NAMES)})")
+                                  f"({joined(PUBLISHED_NAMES)})")
     p.add_argument("--out", required=True, help="edgedet checkpoint to write, e.g. d0_coco.pt")
     add_imgsz_argument(p, "default: the model's")
     p.add_argument("--variant", choices=("tf", "pytorch"),

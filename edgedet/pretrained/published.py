@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from edgedet.errors import InvalidInputError
+from edgedet.errors import InvalidInputError, joined
 
 _RELEASE = "https://github.com/rwightman/efficientdet-pytorch/releases/download/v0.1/"
 COCO_CLASSES = 90  # effdet's COCO heads: the 90-id layout, 10 of the ids unused
@@ -59,5 +59,5 @@ def get_published(name: str) -> PublishedWeights:
     row = find_published(name)
     if row is None:
         raise InvalidInputError(f"{name!r} is not a published checkpoint name; the names are "
-                                f"{', '.join(NAMES)}")
+                                f"{joined(NAMES)}")
     return row

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgedet.errors import InvalidInputError, ModelLoadError
+from edgedet.errors import InvalidInputError, ModelLoadError, joined
 from edgedet.fileio import atomic_path
 from edgedet.pretrained.download import cache_dir, fetch
 from edgedet.pretrained.published import NAMES, PublishedWeights, find_published
@@ -59,7 +59,7 @@ def _resolve(value: str, option: str, progress: bool, import_it: bool) -> Path:
     row = find_published(value)
     if row is None:
         raise InvalidInputError(f"{option} {value}: no such file, and not a published checkpoint name "
-                                f"({', '.join(NAMES)})")
+                                f"({joined(NAMES)})")
     return imported(row, progress) if import_it else downloaded(row, progress)
 
 
