@@ -11,6 +11,7 @@ the text a Pi 4 / Pi 5 prints (:data:`CPUINFO`); the CPU features (AT_HWCAP) sta
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -73,6 +74,13 @@ class Chroot:
         self._cpu: Optional[str] = None
 
     def __enter__(self) -> "Chroot":
+        # One user at a time: a second one's exit would unmount /proc under the first.
+        self._lock = open(self.rootfs.parent / f"{self.rootfs.name}.lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise RuntimeError(f"{self.rootfs} is in use by another pi_emulated run") from None
         for source, target, args in (("proc", "proc", ["-t", "proc"]), ("/dev", "dev", ["--bind"]),
                                      ("/sys", "sys", ["--bind"])):
             path = self.rootfs / target
@@ -101,6 +109,8 @@ class Chroot:
         for path in reversed(self._mounted):
             subprocess.run(["umount", "-l", str(path)], check=False)
         self._mounted.clear()
+        self._cpu = None
+        self._lock.close()
 
     def copy_in(self, source: Path, name: Optional[str] = None) -> str:
         """Copy a file or folder into the guest's work folder; returns its guest path."""

@@ -18,7 +18,8 @@ from pi_chroot import GUEST_WORK, Chroot
 
 VENV = "/root/edgedet-env"  # the guide's ~/edgedet-env
 ACTIVATE = f". {VENV}/bin/activate"
-PINS = '"numpy<2" "opencv-python-headless<4.12"'
+PIN = '"numpy<2"'  # the guide's pin, in the same pip command as the wheel
+OLD_GUIDE_PINS = '"numpy<2" "opencv-python-headless<4.12"'  # once a pip command of their own
 # Where `sudo pip install` puts modules on Debian: every --system-site-packages venv sees
 # it, as it sees apt's /usr/lib/python3/dist-packages. The numpy-1.x-built stand-ins go here.
 SYSTEM_SITE = "/usr/local/lib/python3.11/dist-packages"
@@ -65,7 +66,7 @@ class GuestSteps:
         wheel = shlex.quote(f"{self.wheel}[tflite]")
         output = self.timed(
             f"set -e; rm -rf {VENV}; python3 -m venv --system-site-packages {VENV}; {ACTIVATE}; "
-            f"pip install -q {PINS} {wheel}; "
+            f"pip install -q {PIN} {wheel}; "
             "python -c \"from edgedet import Detector; import ai_edge_litert; print('ok')\"",
             cpu, "the guide's install", wall, "guest_install")
         self.expect(output.strip().endswith("ok"), f"install check did not print ok: {output[-500:]}")
@@ -178,7 +179,7 @@ class GuestSteps:
         variants = {  # name: (venv, pip commands; None: the guide's venv, already installed)
             "unpinned": ("/root/env-unpinned", [f"pip install -q {wheel}"]),
             "pins in an earlier command (the old guide)": (
-                "/root/env-two-steps", [f"pip install -q {PINS}", f"pip install -q {wheel}"]),
+                "/root/env-two-steps", [f"pip install -q {OLD_GUIDE_PINS}", f"pip install -q {wheel}"]),
             "pins in the same command (the guide)": (VENV, None),
         }
         probe = ("python -c \"import numpy, cv2; print('numpy', numpy.__version__, 'opencv', cv2.__version__)\"; "
