@@ -311,6 +311,16 @@ def video_devices(pattern: str = "/dev/video*") -> list[str]:
     return sorted(glob.glob(pattern), key=number)
 
 
+def opencv_log_level_api(cv2) -> tuple[Any, Any, int]:
+    """(get, set, silent level) of OpenCV's C++ log level. OpenCV 5 has them in
+    ``cv2.utils.logging`` only; 4.x (4.11, the Pi guide's pin) has no ``cv2.utils.logging``
+    but ``cv2.getLogLevel`` / ``cv2.setLogLevel`` (found in the emulated arm64 system)."""
+    log = getattr(cv2.utils, "logging", None)
+    if log is not None:
+        return log.getLogLevel, log.setLogLevel, log.LOG_LEVEL_SILENT
+    return cv2.getLogLevel, cv2.setLogLevel, 0
+
+
 def opencv_indices(count: int) -> tuple[list[int], Optional[str]]:
     """The camera indices 0..count-1 that OpenCV opens, with its logging silenced."""
     if count <= 0:
@@ -321,10 +331,10 @@ def opencv_indices(count: int) -> tuple[list[int], Optional[str]]:
         import cv2
     except Exception as exc:
         return [], f"{type(exc).__name__}: {exc}"
-    log = cv2.utils.logging
-    level = log.getLogLevel()
+    get_level, set_level, silent = opencv_log_level_api(cv2)
+    level = get_level()
     if not is_verbose():
-        log.setLogLevel(log.LOG_LEVEL_SILENT)
+        set_level(silent)
     opened = []
     try:
         with quiet_c_stderr():  # V4L2 / GStreamer print to fd 2 themselves
@@ -334,7 +344,7 @@ def opencv_indices(count: int) -> tuple[list[int], Optional[str]]:
                     opened.append(index)
                 capture.release()
     finally:
-        log.setLogLevel(level)
+        set_level(level)
     return opened, None
 
 

@@ -281,3 +281,19 @@ def test_picamera2_probe_with_a_fake_module(monkeypatch):
     missing = doctor.probe_picamera2()
     assert not missing["importable"] and "--system-site-packages" in missing["hint"]
     assert missing["error"].startswith("ModuleNotFoundError")
+
+
+def test_opencv_log_level_api_on_opencv_4_and_5():
+    """OpenCV 4.11 (the Pi guide's pin) has no cv2.utils.logging: doctor crashed there."""
+    import types
+
+    calls = []
+    five = types.SimpleNamespace(utils=types.SimpleNamespace(logging=types.SimpleNamespace(
+        getLogLevel=lambda: 3, setLogLevel=calls.append, LOG_LEVEL_SILENT=0)))
+    four = types.SimpleNamespace(utils=types.SimpleNamespace(), getLogLevel=lambda: 2,
+                                 setLogLevel=calls.append)
+    for cv2, level in ((five, 3), (four, 2)):
+        get_level, set_level, silent = doctor.opencv_log_level_api(cv2)
+        assert get_level() == level and silent == 0
+        set_level(silent)
+    assert calls == [0, 0]
