@@ -9,16 +9,16 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
+import numpy as np
+
+from edgedet.anchors import box_iou
+
 MIN_IOU = 0.5
 
 
 def iou(a: list[float], b: list[float]) -> float:
     """Intersection over union of two (x1, y1, x2, y2) boxes."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(w, 0.0) * max(h, 0.0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    return float(box_iou(np.array([a], np.float64), np.array([b], np.float64))[0, 0])
 
 
 def logit(p: float) -> float:

@@ -8,6 +8,7 @@ from typing import Iterable, Iterator, Optional, Protocol, TypeVar
 from edgedet.thirdparty_output import user_stream
 
 T = TypeVar("T")
+PLAIN_LINE_EVERY_S = 2.0  # the plain (tqdm-less) bars print a line this often
 
 
 def progress(items: Iterable[T], total: Optional[int] = None, desc: str = "",
@@ -48,7 +49,7 @@ class _PlainBar:
         for i, item in enumerate(self.items, 1):
             yield item
             now = time.perf_counter()
-            if now - last > 2.0 or (total and i == total):
+            if now - last > PLAIN_LINE_EVERY_S or (total and i == total):
                 last = now
                 eta = (now - start) / i * (total - i) if total else 0.0
                 print(f"{self.desc} {i}/{total or '?'}  eta {eta:.0f}s{self.postfix}",
@@ -83,7 +84,7 @@ class _PlainBytes:
     def update(self, n: int) -> None:
         self.n += n
         now = time.perf_counter()
-        if now - self.last > 2.0:
+        if now - self.last > PLAIN_LINE_EVERY_S:
             self.last = now
             rate = (self.n - self.initial) / max(now - self.start, 1e-9)
             of = f"/{self.total / 2**20:.1f}" if self.total else ""
