@@ -36,9 +36,9 @@ import cv2
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from pi_chroot import GUEST_WORK, Chroot  # noqa: E402
-from pi_compare import agrees, compare_frames  # noqa: E402
-from pi_guest import GuestSteps  # noqa: E402
+from _pi_chroot import GUEST_WORK, Chroot  # noqa: E402
+from _pi_compare import agrees, compare_frames  # noqa: E402
+from _pi_guest import GuestSteps  # noqa: E402
 
 CPUS = ("cortex-a72", "cortex-a76")  # Raspberry Pi 4, Raspberry Pi 5
 DATA = Path("/work/shared/datasets/bccd")

@@ -1,4 +1,4 @@
-"""benchmarks/pi_compare.py: pairing detections of two runs and the agreement verdict."""
+"""benchmarks/_pi_compare.py: pairing detections of two runs and the agreement verdict."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from pi_compare import agrees, compare_frames  # noqa: E402
+from _pi_compare import agrees, compare_frames  # noqa: E402
 
 pytestmark = pytest.mark.fast
 STEP = 0.1  # logit units per int8 step

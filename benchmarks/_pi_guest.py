@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import cv2
 
-from pi_chroot import GUEST_WORK, Chroot
+from _pi_chroot import GUEST_WORK, Chroot
 
 VENV = "/root/edgedet-env"  # the guide's ~/edgedet-env
 ACTIVATE = f". {VENV}/bin/activate"
