@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from edgedet.errors import InvalidInputError, with_article
-from edgedet.fileio import PathLike
+from edgedet.fileio import PathLike, move_into_place, staging_folder
 from edgedet.input_size import check_input_size
 from edgedet.runtimes.formats import PRECISIONS, REGISTRY, SUPPORTED, TARGETS, TORCH, sniff_format
 
@@ -69,8 +69,12 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     """Convert a checkpoint; returns ``(written path, parity report or None)``.
 
     Every check on the request (target, precision, paths, calibration data) runs before any
-    slow work, and nothing is left on disk if the conversion fails. ``nms`` (TFLite only)
-    appends decoding + NMS to the graph, with MediaPipe / Task Library metadata.
+    slow work. One pipeline serves every format: the row's converter writes the network into
+    a staging folder beside ``out``; ``nms`` (formats with an ``in_graph_nms`` step) turns
+    those bytes into a file that ends in decoding + NMS, with MediaPipe / Task Library
+    metadata; the result is moved into place (companion files first) and the parity report
+    measured on the network as converted. Nothing is left on disk if a step before the move
+    fails; Ctrl-C during the report keeps the written file and says so.
     ``input_size`` (N or WxH) writes the file for that input instead of the checkpoint's:
     the same weights with the anchor grid of that shape.
     """
@@ -79,7 +83,7 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     target, precision = check_request(target, precision, out)
     size = None if input_size is None else check_input_size(input_size)
     row = REGISTRY[target]
-    convert_nms = None if nms is None else row.load_nms_converter()
+    finish = None if nms is None else row.load_in_graph_nms()
     weights = _check_weights(weights)
     out = Path(out) if out else weights.with_suffix(row.suffix)
     row.check_free(out, overwrite)
@@ -101,28 +105,42 @@ def convert_with_report(weights: PathLike, target: str, out: Optional[PathLike] 
     images = None
     if calib is not None:
         images = calibration.load_calibration_images(calib, metadata.input_size, calib_size)
-    if convert_nms is not None:
-        print(describe(f"converting {weights.name} to {target} {precision} with in-graph NMS", log),
-              file=user_stream())
-        with captured(log, f"convert {weights} to {target} {precision} with in-graph NMS"):
-            return convert_nms(model, metadata, out, nms, precision=precision, images=images,
-                               overwrite=overwrite, report=report)
-    print(describe(f"converting {weights.name} to {target} {precision}", log), file=user_stream())
-    with captured(log, f"convert {weights} to {target} {precision}"):
-        written = row.load_converter()(model, metadata, out, precision=precision, images=images,
-                                       overwrite=overwrite)
-    if not report:
-        return written, None
+    what = f"{target} {precision}" + (" with in-graph NMS" if nms is not None else "")
+    print(describe(f"converting {weights.name} to {what}", log), file=user_stream())
+    with staging_folder(out) as stage:
+        network = stage / f"network{row.suffix}"
+        with captured(log, f"convert {weights} to {what}"):
+            row.load_converter()(model, metadata, network, precision=precision, images=images)
+            finished = network
+            if finish is not None:
+                finished = stage / f"finished{row.suffix}"
+                finished.write_bytes(finish(network.read_bytes(), nms))
+        row.check_free(out, overwrite)  # nothing appeared there while converting
+        staged, targets = row.files(finished), row.files(out)
+        move_into_place(list(zip(staged, targets))[::-1])
+        if not report:
+            return out, None
+        # The finishing step appends float, exact ops: parity compares the raw head outputs
+        # of the network as converted (the file itself when there was no finishing step).
+        measured = network if finish is not None else out
+        return out, _parity_report(model, metadata, measured, out, target, precision, images, log)
+
+
+def _parity_report(model, metadata, measured: Path, written: Path, target: str, precision: str,
+                   images, log: Path) -> "ParityReport":
+    from dataclasses import replace
+
     from edgedet.converters.parity import measure_parity
     from edgedet.errors import InterruptedAfterWriting
+    from edgedet.thirdparty_output import captured, user_stream
 
     print(f"measuring parity of {written.name} against PyTorch", file=user_stream())
     try:
         with captured(log, f"parity report of {written}"):
-            result = measure_parity(model, metadata, written, target, precision, images)
+            result = measure_parity(model, metadata, measured, target, precision, images)
     except KeyboardInterrupt as exc:
         raise InterruptedAfterWriting(str(written), "the parity report") from exc
-    return written, result
+    return replace(result, file=str(written))
 
 
 def convert(weights: PathLike, target: str, out: Optional[PathLike] = None,
@@ -142,8 +160,9 @@ def convert(weights: PathLike, target: str, out: Optional[PathLike] = None,
         overwrite: replace existing output files.
         report: measure the parity report; it is logged (INFO) here, and returned by
             :func:`convert_with_report`, which the CLI uses to print it.
-        nms: TFLite only: end the graph in TFLite_Detection_PostProcess with these options,
-            and add the metadata MediaPipe's ObjectDetector reads.
+        nms: formats with an in-graph NMS step (TFLite): end the graph in
+            TFLite_Detection_PostProcess with these options, and add the metadata MediaPipe's
+            ObjectDetector reads.
         input_size: N or WxH (e.g. "320x192" for 16:9 frames) to write the file at that input
             size instead of the checkpoint's; each side a multiple of 32.
     """

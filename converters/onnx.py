@@ -10,22 +10,23 @@ import numpy as np
 
 from edgedet.converters.onnx_pads import fold_pads_into_convs
 from edgedet.errors import require
-from edgedet.fileio import PathLike, atomic_path
+from edgedet.fileio import PathLike
 from edgedet.metadata import METADATA_KEY, OUTPUT_ORDER, ModelMetadata
+from edgedet.runtimes.formats import ONNX_EXPORT
 
 OPSET = 17
 INPUT_NAME = "images"
 OUTPUT_NAMES = OUTPUT_ORDER
 
 
-def export_onnx(model, metadata: ModelMetadata, out: PathLike, overwrite: bool = True) -> Path:
+def export_onnx(model, metadata: ModelMetadata, out: PathLike) -> Path:
     """Export an EfficientDet module to ``out`` with ``metadata`` in ``metadata_props``.
 
     ``model`` is folded (BatchNorm merged) here; the input is ``[1, 3, S, S]`` float pixels.
     """
     import torch
 
-    onnx = require("onnx", "onnx", "ONNX export")
+    onnx = require(*ONNX_EXPORT)
     from edgedet.model.fold import fold_batchnorm
 
     folded = fold_batchnorm(model)
@@ -43,8 +44,7 @@ def export_onnx(model, metadata: ModelMetadata, out: PathLike, overwrite: bool =
     inline_shared_initializers(graph)
     fold_pads_into_convs(graph)  # TF-SAME models: asymmetric pads belong in the Conv
     stamp_metadata(graph, metadata)
-    with atomic_path(out, overwrite=overwrite) as tmp_out:
-        onnx.save(graph, str(tmp_out))
+    onnx.save(graph, str(out))
     return Path(out)
 
 
@@ -82,12 +82,12 @@ def export_onnx_to_dir(model, metadata: ModelMetadata, directory: PathLike) -> P
 
 
 def convert_onnx(model, metadata: ModelMetadata, out: PathLike, precision: str = "fp32",
-                 images: Optional[list[np.ndarray]] = None, overwrite: bool = False) -> Path:
+                 images: Optional[list[np.ndarray]] = None) -> Path:
     """Write ``model`` as ONNX at ``out``: fp32, or int8 (QDQ) calibrated on ``images``."""
     if precision == "fp32":
-        return export_onnx(model, metadata, out, overwrite=overwrite)
+        return export_onnx(model, metadata, out)
     from edgedet.converters.onnx_int8 import quantize_onnx
 
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = export_onnx_to_dir(model, metadata, tmp)
-        return quantize_onnx(fp32, images, metadata, out, overwrite=overwrite)
+        return quantize_onnx(fp32, images, metadata, out)

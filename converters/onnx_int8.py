@@ -9,20 +9,21 @@ import numpy as np
 
 from edgedet.converters.calibration import nchw_float
 from edgedet.errors import require
-from edgedet.fileio import PathLike, atomic_path
+from edgedet.fileio import PathLike
 from edgedet.metadata import ModelMetadata
 from edgedet.progress import progress
+from edgedet.runtimes.formats import ONNX_EXPORT, ONNX_INT8
 
 
 def quantize_onnx(fp32_path: PathLike, images: list[np.ndarray], metadata: ModelMetadata,
-                  out: PathLike, overwrite: bool = False) -> Path:
+                  out: PathLike) -> Path:
     """Quantize ``fp32_path`` on calibration ``images`` (RGB uint8 canvases) and write ``out``.
 
     Activations are uint8 (asymmetric), weights 7-bit int8 per output channel, min/max
     calibration. The input stays float pixels, so the runtime feeds the same tensor as for fp32.
     """
-    onnx = require("onnx", "onnx", "ONNX int8 quantization")
-    quant = require("onnxruntime.quantization", "onnx", "ONNX int8 quantization")
+    onnx = require(*ONNX_EXPORT)
+    quant = require(*ONNX_INT8)
     from edgedet.converters.onnx import INPUT_NAME, stamp_metadata
 
     class Reader(quant.CalibrationDataReader):
@@ -50,6 +51,5 @@ def quantize_onnx(fp32_path: PathLike, images: list[np.ndarray], metadata: Model
         )
         graph = onnx.load(str(raw))
     stamp_metadata(graph, replace(metadata, precision="int8"))
-    with atomic_path(out, overwrite=overwrite) as tmp_out:
-        onnx.save(graph, str(tmp_out))
+    onnx.save(graph, str(out))
     return Path(out)

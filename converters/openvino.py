@@ -2,11 +2,11 @@
 
 The IR is converted from the exported ONNX file, not from the torch module: the direct
 route produced a graph twice as slow on this project's CPU (measured). Metadata goes into
-the IR's ``rt_info`` under :data:`~edgedet.metadata.METADATA_KEY`.
+the IR's ``rt_info`` under :data:`~edgedet.metadata.METADATA_KEY`; ``convert`` moves the
+.xml/.bin pair into place together.
 """
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -18,42 +18,23 @@ from edgedet.converters.calibration import nchw_float
 from edgedet.errors import require
 from edgedet.fileio import PathLike
 from edgedet.metadata import METADATA_KEY, ModelMetadata
-from edgedet.runtimes.formats import OPENVINO
+from edgedet.runtimes.formats import OPENVINO_EXPORT, OPENVINO_INT8
 
 
-def save_ir(ov_model, xml: PathLike, compress_to_fp16: bool, overwrite: bool = False) -> Path:
-    """Save ``ov_model`` so that the .xml/.bin pair appears together or not at all.
-
-    Both files are written in a scratch folder beside the target; the .bin is moved into
-    place first and the .xml last, and a failure removes whatever was moved.
-    """
-    ov = require("openvino", "openvino", "OpenVINO IR export")
-    xml, bin_ = OPENVINO.files(xml)
-    OPENVINO.check_free(xml, overwrite)
-    xml.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{xml.stem}.", dir=xml.parent) as tmp:
-        tmp_xml, tmp_bin = OPENVINO.files(Path(tmp) / xml.name)
-        ov.save_model(ov_model, str(tmp_xml), compress_to_fp16=compress_to_fp16)
-        moved = []
-        try:
-            for src, dst in ((tmp_bin, bin_), (tmp_xml, xml)):
-                os.replace(src, dst)
-                moved.append(dst)
-        except BaseException:
-            for path in moved:
-                path.unlink(missing_ok=True)
-            raise
-    return xml
+def save_ir(ov_model, xml: PathLike, compress_to_fp16: bool) -> Path:
+    """Save ``ov_model`` as ``xml`` and its .bin beside it."""
+    ov = require(*OPENVINO_EXPORT)
+    ov.save_model(ov_model, str(xml), compress_to_fp16=compress_to_fp16)
+    return Path(xml)
 
 
 def onnx_to_openvino(onnx_path: PathLike, metadata: ModelMetadata, out: PathLike,
-                     precision: str = "fp32", images: Optional[list[np.ndarray]] = None,
-                     overwrite: bool = False):
+                     precision: str = "fp32", images: Optional[list[np.ndarray]] = None) -> Path:
     """Convert an fp32 ONNX file to an IR at ``out`` in ``precision``; returns the .xml path."""
-    ov = require("openvino", "openvino", "OpenVINO IR export")
+    ov = require(*OPENVINO_EXPORT)
     ov_model = ov.convert_model(str(onnx_path))
     if precision == "int8":
-        nncf = require("nncf", "convert", "OpenVINO int8 quantization")
+        nncf = require(*OPENVINO_INT8)
         from edgedet.progress import ProgressList
 
         # transform_func makes each float tensor when NNCF asks, so none are kept around
@@ -61,15 +42,14 @@ def onnx_to_openvino(onnx_path: PathLike, metadata: ModelMetadata, out: PathLike
         ov_model = nncf.quantize(ov_model, nncf.Dataset(samples, nchw_float), subset_size=len(images),
                                  preset=nncf.QuantizationPreset.PERFORMANCE)
     ov_model.set_rt_info(replace(metadata, precision=precision).to_json(), [METADATA_KEY])
-    return save_ir(ov_model, out, compress_to_fp16=(precision == "fp16"), overwrite=overwrite)
+    return save_ir(ov_model, out, compress_to_fp16=(precision == "fp16"))
 
 
 def convert_openvino(model, metadata: ModelMetadata, out: PathLike, precision: str = "fp32",
-                     images: Optional[list[np.ndarray]] = None, overwrite: bool = False) -> Path:
+                     images: Optional[list[np.ndarray]] = None) -> Path:
     """Export ``model`` to ONNX in a scratch folder, then to an OpenVINO IR at ``out``."""
     from edgedet.converters.onnx import export_onnx_to_dir
 
-    OPENVINO.check_free(out, overwrite)
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = export_onnx_to_dir(model, metadata, tmp)
-        return onnx_to_openvino(onnx_path, metadata, out, precision, images, overwrite)
+        return onnx_to_openvino(onnx_path, metadata, out, precision, images)

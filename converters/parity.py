@@ -18,6 +18,7 @@ from edgedet.anchors import box_iou, generate_anchors
 from edgedet.fileio import PathLike, atomic_write_text
 from edgedet.metadata import ModelMetadata
 from edgedet.progress import progress
+from edgedet.runtimes.formats import get_format
 from edgedet.runtimes.postprocess import Postprocessor, RawDetections
 from edgedet.runtimes.preprocess import Preprocessor
 
@@ -221,15 +222,14 @@ def measure_parity(model, metadata: ModelMetadata, path: PathLike, target: str, 
     canvases; deterministic synthetic images when None). ``reference`` may hold
     :func:`reference_outputs` already computed for the same images.
 
-    OpenVINO runs with f32 inference here so that the report describes the file itself, not
-    the CPU plugin's default bf16 execution.
+    The file runs with its format row's ``parity_backend_options`` (OpenVINO: f32 inference),
+    so that the report describes the file itself, not a runtime's default execution precision.
     """
     from edgedet.converters.calibration import synthetic_images
 
     source = "calibration" if images is not None else "synthetic"
     samples = images if images is not None else synthetic_images(metadata.input_size)
-    options = {"inference_precision": "f32"} if target == "openvino" else {}
-    converted = _ConvertedRunner(path, **options)
+    converted = _ConvertedRunner(path, **dict(get_format(target).parity_backend_options))
     acc = ParityAccumulator(metadata)
     for i, image in enumerate(progress(samples, total=len(samples), desc="parity")):
         ref = reference[i] if reference is not None else _reference_output(model, image)

@@ -20,9 +20,10 @@ import numpy as np
 
 from edgedet.converters.calibration import LazySamples
 from edgedet.errors import EdgedetError, require
-from edgedet.fileio import PathLike, atomic_path
+from edgedet.fileio import PathLike
 from edgedet.input_size import InputSize
 from edgedet.metadata import METADATA_KEY, OUTPUT_ORDER, ModelMetadata, TensorQuantization
+from edgedet.runtimes.formats import TFLITE_EXPORT, TFLITE_INT8
 from edgedet.runtimes.tflite_metadata import signature_names
 
 
@@ -47,7 +48,7 @@ def float_tflite(model, input_size: InputSize) -> bytes:
     """Convert ``model`` to a float32 NHWC TFLite flatbuffer with litert-torch."""
     import torch
 
-    litert_torch = require("litert_torch", "convert", "TFLite conversion")
+    litert_torch = require(*TFLITE_EXPORT)
     sample = torch.zeros(input_size.tensor_shape("NHWC"))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "float.tflite"
@@ -60,7 +61,7 @@ CALIBRATION_CHUNK = 32  # images per calibrator call
 
 def quantize_int8(float_model: bytes, images: list[np.ndarray]) -> bytes:
     """Full int8 (weights per channel, activations, input and outputs) on calibration images."""
-    aeq = require("ai_edge_quantizer", "convert", "TFLite int8 quantization")
+    aeq = require(*TFLITE_INT8)
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=float_model)
@@ -135,7 +136,7 @@ def with_metadata(model_content: bytes, name: str, payload: bytes) -> bytes:
 
 
 def convert_tflite(model, metadata: ModelMetadata, out: PathLike, precision: str = "fp32",
-                   images: Optional[list[np.ndarray]] = None, overwrite: bool = False) -> Path:
+                   images: Optional[list[np.ndarray]] = None) -> Path:
     """Write ``model`` as an NHWC TFLite file at ``out`` (fp32, or full int8 on ``images``)."""
     content = float_tflite(model, metadata.input_size)
     if precision == "int8":
@@ -147,6 +148,5 @@ def convert_tflite(model, metadata: ModelMetadata, out: PathLike, precision: str
     stamped = replace(metadata, layout="NHWC", precision=precision,
                       input_quantization=input_q, output_quantization=output_q)
     content = with_metadata(content, METADATA_KEY, stamped.to_json().encode("utf-8"))
-    with atomic_path(out, overwrite=overwrite) as tmp:
-        tmp.write_bytes(content)
+    Path(out).write_bytes(content)
     return Path(out)

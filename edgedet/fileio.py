@@ -60,6 +60,37 @@ def atomic_path(target: PathLike, overwrite: bool = True) -> Iterator[Path]:
         pending.discard()
 
 
+@contextlib.contextmanager
+def staging_folder(target: PathLike) -> Iterator[Path]:
+    """A hidden scratch folder beside ``target`` (on its file system, so that files made in
+    it can be renamed into place), removed with whatever is still in it."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = tempfile.TemporaryDirectory(prefix=f".{target.stem}.", suffix=".partial",
+                                             dir=target.parent)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    with folder as path:
+        yield Path(path)
+
+
+def move_into_place(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each ``(staged, target)`` pair in order. If one rename fails, the targets
+    already moved are removed, so a model of several files appears whole or not at all;
+    list the file that readers open first (an IR's .xml) last."""
+    moved: list[Path] = []
+    try:
+        for staged, target in moves:
+            os.chmod(staged, 0o666 & ~_UMASK)
+            os.replace(staged, target)
+            moved.append(target)
+    except BaseException:
+        for target in moved:
+            target.unlink(missing_ok=True)
+        raise
+
+
 def atomic_write_bytes(target: PathLike, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

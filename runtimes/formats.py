@@ -44,13 +44,18 @@ class ModelFormat:
     # Files written beside the main one, by suffix (an OpenVINO IR's weights: ".bin").
     companions: tuple[str, ...] = ()
     precisions: tuple[str, ...] = ()
+    # Writes the network as a file of this format: ``(model, metadata, path, precision,
+    # images)``; ``convert`` gives it a path in a staging folder of its own and owns the rest
+    # (overwrite checks, parity, the atomic move into place).
     converter: Optional[str] = None
     converter_needs: tuple[Requirement, ...] = ()
     int8_needs: tuple[Requirement, ...] = ()
-    # The converter of the flavour whose graph ends in decoding + NMS (``convert --nms``), if
-    # the format has one; called as ``(model, metadata, out, nms_options, precision, images,
-    # overwrite, report)``.
-    nms_converter: Optional[str] = None
+    # The finishing step of ``convert --nms``, if the format has one: ``(bytes of the plain
+    # file, NmsOptions) -> bytes of the same network ending in decoding + NMS``.
+    in_graph_nms: Optional[str] = None
+    # Backend options under which the parity report runs the converted file, so that it
+    # describes the file and not a runtime's default execution precision.
+    parity_backend_options: tuple[tuple[str, Any], ...] = ()
     # A weak signature (one byte) is tried after the distinctive ones.
     weak_sniff: bool = False
 
@@ -73,20 +78,20 @@ class ModelFormat:
         """Packages a conversion to this format in ``precision`` imports."""
         return self.converter_needs + (self.int8_needs if precision == "int8" else ())
 
-    def load_nms_converter(self) -> Callable[..., tuple]:
-        """The in-graph-NMS converter (imported now); a clear error if the format has none."""
-        if self.nms_converter is None:
-            able = ", ".join(f.name for f in REGISTRY.values() if f.nms_converter)
+    def load_in_graph_nms(self) -> Callable[..., bytes]:
+        """The in-graph-NMS finishing step (imported now); a clear error if the format has none."""
+        if self.in_graph_nms is None:
+            able = ", ".join(f.name for f in REGISTRY.values() if f.in_graph_nms)
             raise InvalidInputError(
                 f"in-graph NMS (--nms) is available for {able} only, not {self.name}")
-        return _resolve(self.nms_converter)
+        return _resolve(self.in_graph_nms)
 
     def load_backend(self) -> type:
         """The backend adapter class (imported now)."""
         return _resolve(self.backend)
 
     def load_converter(self) -> Callable[..., Path]:
-        """The converter function ``(model, metadata, out, precision, images, overwrite)``."""
+        """The converter function ``(model, metadata, path, precision, images)``."""
         if self.converter is None:
             raise InvalidInputError(f"edgedet does not write {self.title} files")
         return _resolve(self.converter)
@@ -134,9 +139,14 @@ def _is_openvino(head: bytes) -> bool:
     return stripped.startswith(b"<?xml") or stripped.startswith(b"<net")
 
 
-_CONVERT_TFLITE = (Requirement("litert_torch", "convert", "TFLite conversion"),
-                   Requirement("ai_edge_litert", "convert", "TFLite conversion"))
-_ONNX_EXPORT = Requirement("onnx", "onnx", "ONNX export")
+# The optional packages converters import: named once here, required through these names.
+ONNX_EXPORT = Requirement("onnx", "onnx", "ONNX export")
+ONNX_INT8 = Requirement("onnxruntime.quantization", "onnx", "ONNX int8 quantization")
+OPENVINO_EXPORT = Requirement("openvino", "openvino", "OpenVINO IR export")
+OPENVINO_INT8 = Requirement("nncf", "convert", "OpenVINO int8 quantization")
+TFLITE_EXPORT = Requirement("litert_torch", "convert", "TFLite conversion")
+TFLITE_FLATBUFFERS = Requirement("ai_edge_litert", "convert", "TFLite conversion")
+TFLITE_INT8 = Requirement("ai_edge_quantizer", "convert", "TFLite int8 quantization")
 
 TORCH = ModelFormat(
     name="torch", title="PyTorch checkpoint (.pt)", suffixes=(".pt", ".pth"),
@@ -150,16 +160,17 @@ ONNX = ModelFormat(
     backend="edgedet.runtimes.backends.onnx_backend:OnnxBackend",
     runtime=Requirement("onnxruntime", "onnx", "running .onnx models"),
     precisions=("fp32", "int8"), converter="edgedet.converters.onnx:convert_onnx",
-    converter_needs=(_ONNX_EXPORT, Requirement("onnxruntime", "onnx", "ONNX parity checks")),
-    int8_needs=(Requirement("onnxruntime.quantization", "onnx", "ONNX int8 quantization"),))
+    converter_needs=(ONNX_EXPORT, Requirement("onnxruntime", "onnx", "ONNX parity checks")),
+    int8_needs=(ONNX_INT8,))
 OPENVINO = ModelFormat(
     name="openvino", title="OpenVINO IR (.xml + .bin)", suffixes=(".xml",), companions=(".bin",),
     sniff=_is_openvino, metadata_store="rt_info['edgedet']",
     backend="edgedet.runtimes.backends.openvino_backend:OpenVinoBackend",
     runtime=Requirement("openvino", "openvino", "running OpenVINO .xml models"),
     precisions=("fp32", "fp16", "int8"), converter="edgedet.converters.openvino:convert_openvino",
-    converter_needs=(_ONNX_EXPORT, Requirement("openvino", "openvino", "OpenVINO IR export")),
-    int8_needs=(Requirement("nncf", "convert", "OpenVINO int8 quantization"),))
+    converter_needs=(ONNX_EXPORT, OPENVINO_EXPORT), int8_needs=(OPENVINO_INT8,),
+    # The CPU plugin runs fp32 IRs in bf16 by default where the CPU has it.
+    parity_backend_options=(("inference_precision", "f32"),))
 TFLITE = ModelFormat(
     name="tflite", title="TFLite model (.tflite)", suffixes=(".tflite",),
     sniff=lambda head: head[4:8] == b"TFL3",  # the flatbuffer file identifier
@@ -167,9 +178,8 @@ TFLITE = ModelFormat(
     backend="edgedet.runtimes.backends.tflite_backend:TfliteBackend",
     runtime=Requirement("ai_edge_litert", "tflite", "running .tflite models"),
     precisions=("fp32", "int8"), converter="edgedet.converters.tflite:convert_tflite",
-    nms_converter="edgedet.converters.tflite_nms:convert_tflite_nms",
-    converter_needs=_CONVERT_TFLITE,
-    int8_needs=(Requirement("ai_edge_quantizer", "convert", "TFLite int8 quantization"),))
+    in_graph_nms="edgedet.converters.tflite_nms:detector_file",
+    converter_needs=(TFLITE_EXPORT, TFLITE_FLATBUFFERS), int8_needs=(TFLITE_INT8,))
 
 REGISTRY: dict[str, ModelFormat] = {f.name: f for f in (TORCH, ONNX, OPENVINO, TFLITE)}
 FORMATS = tuple(REGISTRY)

@@ -93,8 +93,9 @@ def test_a_file_without_edgedet_metadata_says_how_to_make_one():
 
 def test_in_graph_nms_is_a_field_of_the_formats_that_have_it(tmp_path):
     from edgedet.converters import convert_with_report
-    from edgedet.converters.tflite_nms import NmsOptions, convert_tflite_nms
+    from edgedet.converters.tflite_nms import NmsOptions, detector_file
 
-    assert REGISTRY["tflite"].load_nms_converter() is convert_tflite_nms
+    assert REGISTRY["tflite"].load_in_graph_nms() is detector_file
+    assert [name for name, row in REGISTRY.items() if row.in_graph_nms] == ["tflite"]
     with pytest.raises(InvalidInputError, match=r"in-graph NMS \(--nms\) is available for tflite only, not onnx"):
         convert_with_report(tmp_path / "missing.pt", "onnx", tmp_path / "x.onnx", nms=NmsOptions())
