@@ -225,7 +225,7 @@ def main(argv=None) -> int:
         calib = (calib_from or images[0].parent) if precision == "int8" else None
         for nms in (False, True):
             shape = f"_{args.imgsz}" if args.imgsz else ""
-            path = out / f"d0{shape}_{precision}{'_nms' if nms else ''}.tflite"
+            path = out / f"{checkpoint.stem}{shape}_{precision}{'_nms' if nms else ''}.tflite"
             files[(precision, nms)] = path
             if args.reuse and path.is_file():
                 continue
