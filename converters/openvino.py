@@ -21,16 +21,10 @@ from edgedet.metadata import METADATA_KEY, ModelMetadata
 from edgedet.runtimes.formats import OPENVINO_EXPORT, OPENVINO_INT8
 
 
-def save_ir(ov_model, xml: PathLike, compress_to_fp16: bool) -> Path:
-    """Save ``ov_model`` as ``xml`` and its .bin beside it."""
-    ov = require(*OPENVINO_EXPORT)
-    ov.save_model(ov_model, str(xml), compress_to_fp16=compress_to_fp16)
-    return Path(xml)
-
-
 def onnx_to_openvino(onnx_path: PathLike, metadata: ModelMetadata, out: PathLike,
                      precision: str = "fp32", images: Optional[list[np.ndarray]] = None) -> Path:
-    """Convert an fp32 ONNX file to an IR at ``out`` in ``precision``; returns the .xml path."""
+    """Convert an fp32 ONNX file to an IR at ``out`` (its .bin beside it) in ``precision``;
+    returns the .xml path."""
     ov = require(*OPENVINO_EXPORT)
     ov_model = ov.convert_model(str(onnx_path))
     if precision == "int8":
@@ -42,7 +36,8 @@ def onnx_to_openvino(onnx_path: PathLike, metadata: ModelMetadata, out: PathLike
         ov_model = nncf.quantize(ov_model, nncf.Dataset(samples, nchw_float), subset_size=len(images),
                                  preset=nncf.QuantizationPreset.PERFORMANCE)
     ov_model.set_rt_info(replace(metadata, precision=precision).to_json(), [METADATA_KEY])
-    return save_ir(ov_model, out, compress_to_fp16=(precision == "fp16"))
+    ov.save_model(ov_model, str(out), compress_to_fp16=(precision == "fp16"))
+    return Path(out)
 
 
 def convert_openvino(model, metadata: ModelMetadata, out: PathLike, precision: str = "fp32",

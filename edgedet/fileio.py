@@ -16,6 +16,16 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
+def _beside(target: Path, make):
+    """``make()`` a temporary file or folder in ``target``'s folder (created if missing); an
+    error that names ``target`` if the folder cannot be written."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return make()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
 class PendingFile:
     """A hidden temporary file beside ``target`` that becomes ``target`` on :meth:`commit`
     (an atomic rename) or disappears on :meth:`discard`, so readers never see a partial file.
@@ -28,12 +38,9 @@ class PendingFile:
         self.target = Path(target)
         if self.target.exists() and not overwrite:
             raise InvalidInputError(f"{self.target} already exists; pass --force to overwrite it")
-        try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.target.stem}.", dir=self.target.parent,
-                                       suffix=f".partial{self.target.suffix}")
-        except OSError as exc:
-            raise InvalidInputError(f"cannot write {self.target}: {exc.strerror or exc}") from exc
+        fd, tmp = _beside(self.target, lambda: tempfile.mkstemp(
+            prefix=f".{self.target.stem}.", dir=self.target.parent,
+            suffix=f".partial{self.target.suffix}"))
         os.close(fd)
         self.path = Path(tmp)
 
@@ -65,12 +72,8 @@ def staging_folder(target: PathLike) -> Iterator[Path]:
     """A hidden scratch folder beside ``target`` (on its file system, so that files made in
     it can be renamed into place), removed with whatever is still in it."""
     target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        folder = tempfile.TemporaryDirectory(prefix=f".{target.stem}.", suffix=".partial",
-                                             dir=target.parent)
-    except OSError as exc:
-        raise InvalidInputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    folder = _beside(target, lambda: tempfile.TemporaryDirectory(
+        prefix=f".{target.stem}.", suffix=".partial", dir=target.parent))
     with folder as path:
         yield Path(path)
 
