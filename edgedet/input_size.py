@@ -125,3 +125,23 @@ def camera_size(frame_width: int, frame_height: int, width: int) -> InputSize:
     step = configs.IMAGE_SIZE_MULTIPLE
     height = -(-round(width * frame_height / frame_width) // step) * step
     return InputSize(width, max(configs.MIN_IMAGE_SIZE, height))
+
+
+# The coarsest stride (P7): sides that are multiples of it end every level on a cell boundary.
+# Measured on BCCD (README, camera-shaped models): 512x384 kept the square file's mAP, 384x288
+# (P7 grid 2.25 cells high) lost 2.3 points.
+ALIGNED_MULTIPLE = 2 ** configs.MAX_LEVEL
+
+
+def aligned_camera_size(frame_width: int, frame_height: int, width: int,
+                        max_padding: float = 0.10) -> Optional[InputSize]:
+    """The smallest input at least ``width`` wide whose sides are both multiples of
+    :data:`ALIGNED_MULTIPLE` and which such frames letterbox into with less than
+    ``max_padding`` padding (640x480 at 384 -> 512x384; 1280x720 at 320 -> 640x384), looking
+    up to twice ``width``; None if there is none."""
+    step = ALIGNED_MULTIPLE
+    for w in range(-(-width // step) * step, 2 * width + 1, step):
+        size = InputSize(w, max(step, -(-round(w * frame_height / frame_width) // step) * step))
+        if padding_share(frame_width, frame_height, size) < max_padding:
+            return size
+    return None

@@ -173,6 +173,19 @@ def test_demo_names_the_imgsz_that_fits_the_frames():
     assert aspect_note((1280, 720), input_size("320x192")) is None
     assert aspect_note((520, 520), input_size(320)) is None
     assert aspect_note(None, input_size(320)) is None
+    # 320x192's P7 grid is 1.5 cells high: the note also names the nearest 128-aligned shape.
+    assert "multiples of 128" in note and "--imgsz 640x384 pads 6% and needs 240%" in note
+    four_three = aspect_note((640, 480), input_size(512))
+    assert "--imgsz 512x384" in four_three and "multiples of 128" not in four_three
+
+
+def test_aligned_camera_sizes():
+    from edgedet.input_size import aligned_camera_size
+
+    assert aligned_camera_size(640, 480, 384) == InputSize(512, 384)
+    assert aligned_camera_size(640, 480, 512) == InputSize(512, 384)
+    assert aligned_camera_size(1280, 720, 320) == InputSize(640, 384)
+    assert aligned_camera_size(1280, 720, 320, max_padding=0.01) is None  # none up to 640 wide
 
 
 def test_cli_imgsz_takes_wxh_and_refuses_bad_sizes(capsys):

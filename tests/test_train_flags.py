@@ -23,10 +23,14 @@ def test_no_flags_give_the_config_defaults():
 def test_each_flag_fills_its_field():
     config = _parse(["--data", "ds", "--epochs", "3", "--batch", "4", "--force", "--split", "a",
                      "--val-split", "none", "--scale", "0.5", "1.5", "--flip", "0", "--lr", "0.01",
-                     "--imgsz", "320x192", "--freeze-backbone", "--no-amp", "--threads", "2"])
+                     "--imgsz", "320x192", "--freeze-backbone", "--no-amp", "--threads", "2",
+                     "--mosaic", "0.5", "--no-mosaic-epochs", "3", "--hsv-h", "0.015",
+                     "--hsv-s", "0.5", "--hsv-v", "0.3", "--auto-anchors"])
     expected = TrainConfig(data="ds", epochs=3, batch=4, exist_ok=True, train_split="a",
                            val_split=None, scale_min=0.5, scale_max=1.5, flip=0.0, lr=0.01,
-                           imgsz="320x192", freeze_backbone=True, amp=False, threads=2)
+                           imgsz="320x192", freeze_backbone=True, amp=False, threads=2,
+                           mosaic=0.5, no_mosaic_epochs=3, hsv_h=0.015, hsv_s=0.5, hsv_v=0.3,
+                           auto_anchors=True)
     assert config == expected
 
 

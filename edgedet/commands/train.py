@@ -60,6 +60,13 @@ FLAGS = (
     Flag("ema_decay", "EMA decay of weights"),
     Flag("scale_min", "scale-jitter range (default {default}, the official recipe)", flag="--scale"),
     Flag("flip", "horizontal-flip probability"),
+    Flag("mosaic", "share of inputs made of four images, e.g. 0.5"),
+    Flag("no_mosaic_epochs", "train the last N epochs without mosaic", options={"metavar": "N"}),
+    Flag("hsv_h", "colour jitter: largest relative hue change, e.g. 0.015"),
+    Flag("hsv_s", "colour jitter: largest relative saturation change, e.g. 0.5"),
+    Flag("hsv_v", "colour jitter: largest relative value change, e.g. 0.3"),
+    Flag("auto_anchors", "fit the anchor scale and aspects to the training boxes (printed "
+                         "before and after; kept in the checkpoint)"),
     Flag("train_split", "training split", flag="--split", options={"metavar": "SPLIT"}),
     Flag("val_split", "validation split; 'none' to skip"),
     Flag("val_every", "validate every N epochs and after the last", options={"metavar": "N"}),

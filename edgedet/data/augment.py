@@ -1,9 +1,11 @@
 """Training augmentation: horizontal flip, random scale jitter with crop, then the runtime's
-letterbox, so that at scale 1 a training input is exactly what ``Detector`` feeds the model."""
+letterbox, so that at scale 1 a training input is exactly what ``Detector`` feeds the model;
+optionally colour jitter (and mosaic, in :mod:`edgedet.data.mosaic`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from edgedet.metadata import PAD_VALUE
@@ -15,11 +17,17 @@ MIN_KEPT_SIDE = 2.0
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Scale range follows the official EfficientDet recipe (0.1-2.0)."""
+    """Scale range follows the official EfficientDet recipe (0.1-2.0).
+
+    mosaic_probability: share of inputs made of four images (0: none).
+    hsv_gains: the largest relative change of hue, saturation and value (0: no colour jitter).
+    """
 
     scale_min: float = 0.1
     scale_max: float = 2.0
     flip_probability: float = 0.5
+    mosaic_probability: float = 0.0
+    hsv_gains: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def hflip(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,12 +90,31 @@ def augment(image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray,
             size: int | tuple[int, int],
             config: AugmentConfig, rng: np.random.Generator,
             pad_value: int = PAD_VALUE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Flip, scale-jitter + crop and letterbox one image; returns (input, boxes, class ids)."""
+    """Flip, colour-jitter, scale-jitter + crop and letterbox one image; returns (input,
+    boxes, class ids). The padding stays ``pad_value``, as the runtime's letterbox has it."""
     boxes = boxes.astype(np.float32).reshape(-1, 4)
     if rng.random() < config.flip_probability:
         image, boxes = hflip(image, boxes)
+    image = jitter_colour(image, config.hsv_gains, rng)
     scale = float(rng.uniform(config.scale_min, config.scale_max))
     out, moved, (limit_x, limit_y) = scale_and_crop(image, boxes, size, scale, rng, pad_value)
     boxes, class_ids = clip_and_filter(moved, class_ids, limit_x, limit_y)
     return out, boxes, class_ids
 
+
+
+def jitter_colour(image: np.ndarray, gains: tuple[float, float, float],
+                  rng: np.random.Generator) -> np.ndarray:
+    """Scale hue, saturation and value of an RGB uint8 image by random factors in
+    ``1 +- gain`` (hue wraps around). Boxes are unaffected."""
+    if not any(gains):
+        return image
+    factors = 1.0 + rng.uniform(-1.0, 1.0, 3) * np.asarray(gains)
+    hue, sat, val = cv2.split(cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2HSV))
+    ramp = np.arange(256, dtype=np.float64)
+    # Lookup tables: one pass per channel instead of float maths on every pixel.
+    hue_lut = ((ramp * factors[0]) % 180).astype(np.uint8)  # OpenCV's 8-bit hue is 0..179
+    sat_lut = np.clip(ramp * factors[1], 0, 255).astype(np.uint8)
+    val_lut = np.clip(ramp * factors[2], 0, 255).astype(np.uint8)
+    hsv = cv2.merge((cv2.LUT(hue, hue_lut), cv2.LUT(sat, sat_lut), cv2.LUT(val, val_lut)))
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)

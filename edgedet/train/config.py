@@ -29,6 +29,11 @@ class TrainConfig:
     The model's built-in 0.01 (TF's 0.99) suits 300-epoch runs; in short runs such slow
     statistics lag the weights and eval-mode loss was measured 50% above train-mode loss.
     scale_min/scale_max: scale-jitter range; flip: horizontal-flip probability.
+    mosaic: share of inputs made of four images (0: off); no_mosaic_epochs: the last N
+    epochs train without mosaic, on inputs shaped like the runtime's. hsv_h/hsv_s/hsv_v:
+    colour jitter, the largest relative change of hue, saturation and value (0: off).
+    auto_anchors: fit the anchor scale and aspects to the training boxes
+    (:mod:`edgedet.train.anchor_fit`); the fit is printed and kept in the metadata.
     out: run folder (last.pt, best.pt, results.csv, results.png). resume: continue from
     out/last.pt. exist_ok: start afresh in a folder that already holds a run.
     threads: torch CPU threads (default: torch's choice). device: "auto", "cpu" or "cuda".
@@ -63,6 +68,12 @@ class TrainConfig:
     scale_min: float = 0.1
     scale_max: float = 2.0
     flip: float = 0.5
+    mosaic: float = 0.0
+    no_mosaic_epochs: int = 5
+    hsv_h: float = 0.0
+    hsv_s: float = 0.0
+    hsv_v: float = 0.0
+    auto_anchors: bool = False
     train_split: str = "train"
     val_split: Optional[str] = "val"
     threads: Optional[int] = None
@@ -114,8 +125,11 @@ class TrainConfig:
             raise InvalidInputError(
                 f"scale range must satisfy 0 < min <= max, got {self.scale_min}..{self.scale_max}"
             )
-        if not 0.0 <= self.flip <= 1.0:
-            raise InvalidInputError(f"flip probability must be in [0, 1], got {self.flip}")
+        for name in ("flip", "mosaic", "hsv_h", "hsv_s", "hsv_v"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InvalidInputError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+        if not isinstance(self.no_mosaic_epochs, int) or self.no_mosaic_epochs < 0:
+            raise InvalidInputError(f"no_mosaic_epochs must be an integer >= 0, got {self.no_mosaic_epochs!r}")
         if not 0.0 < self.bn_momentum <= 1.0:
             raise InvalidInputError(f"bn_momentum must be in (0, 1], got {self.bn_momentum}")
         if self.lr is not None and self.lr <= 0:

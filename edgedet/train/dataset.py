@@ -10,6 +10,7 @@ import torch
 
 from edgedet.data.augment import AugmentConfig, augment
 from edgedet.data.cleaning import DatasetWarning
+from edgedet.data.mosaic import mosaic
 from edgedet.data.types import Dataset
 from edgedet.input_size import SizeLike, input_size
 from edgedet.metadata import PAD_VALUE
@@ -26,12 +27,14 @@ class DetectionDataset(torch.utils.data.Dataset):
     Augmentation randomness is seeded from (seed, epoch, index), so a sample looks the same
     whatever the worker count or after a resume. A key is an index (at the epoch of
     :meth:`set_epoch`) or an ``(epoch, index)`` pair, as :class:`EpochSampler` yields.
-    Unreadable images are skipped with a warning naming them; a neighbouring sample takes
-    their place.
+    Epochs before ``mosaic_epochs`` make a share of their inputs (the augment config's
+    ``mosaic_probability``) from four images; without mosaic a sample's randomness is what it
+    was before mosaic existed. Unreadable images are skipped with a warning naming them; a
+    neighbouring sample takes their place.
     """
 
     def __init__(self, dataset: Dataset, image_size: SizeLike, augment_config: AugmentConfig,
-                 pad_value: int = PAD_VALUE, seed: int = 0):
+                 pad_value: int = PAD_VALUE, seed: int = 0, mosaic_epochs: int = 0):
         self.samples = dataset.samples
         size = input_size(image_size)
         self.size = (size.width, size.height)
@@ -39,6 +42,7 @@ class DetectionDataset(torch.utils.data.Dataset):
         self.pad_value = pad_value
         self.seed = seed
         self.epoch = 0
+        self.mosaic_epochs = mosaic_epochs
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -48,6 +52,23 @@ class DetectionDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, key):
         epoch, index = sample_key(key, self.epoch)
+        rng = np.random.default_rng([self.seed, epoch, index])
+        config = self.augment_config
+        if (config.mosaic_probability > 0 and epoch < self.mosaic_epochs
+                and rng.random() < config.mosaic_probability):
+            others = rng.integers(0, len(self.samples), 3)
+            tiles = [self._read(index)] + [self._read(int(i)) for i in others]
+            pixels, boxes, class_ids = mosaic(tiles, self.size, config, rng, self.pad_value)
+        else:
+            pixels, boxes, class_ids = augment(*self._read(index), self.size, config, rng,
+                                               self.pad_value)
+        return (torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))),
+                torch.from_numpy(np.asarray(boxes, dtype=np.float32).reshape(-1, 4)),
+                torch.from_numpy(np.asarray(class_ids, dtype=np.int64)))
+
+    def _read(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(RGB image, boxes in its pixels, class ids) of sample ``index``, or of a readable
+        neighbour when its image cannot be read."""
         for attempt in range(_MAX_SUBSTITUTES):
             sample = self.samples[(index + attempt) % len(self.samples)]
             image = cv2.imread(str(sample.image_path), cv2.IMREAD_COLOR)
@@ -62,9 +83,4 @@ class DetectionDataset(torch.utils.data.Dataset):
             # Annotation size and file disagree; trust the file, boxes are relative to it.
             sx, sy = image.shape[1] / sample.width, image.shape[0] / sample.height
             boxes = boxes * np.array([sx, sy, sx, sy], dtype=np.float32)
-        rng = np.random.default_rng([self.seed, epoch, index])
-        pixels, boxes, class_ids = augment(image, boxes, sample.class_ids, self.size,
-                                           self.augment_config, rng, self.pad_value)
-        return (torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))),
-                torch.from_numpy(np.asarray(boxes, dtype=np.float32).reshape(-1, 4)),
-                torch.from_numpy(np.asarray(class_ids, dtype=np.int64)))
+        return image, boxes, sample.class_ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -119,6 +120,8 @@ class Trainer:
         else:
             self.metadata = make_metadata(cfg.model, train_set.class_names, cfg.imgsz, dataset=train_set.name)
             self.model = build_model(cfg.model, len(train_set.class_names)).to(self.device)
+        if cfg.auto_anchors:
+            self._fit_anchors(train_set)
         if cfg.freeze_backbone:
             from edgedet.train.finetune import freeze_backbone
 
@@ -137,12 +140,25 @@ class Trainer:
         if self.device.type == "cuda":  # NHWC convolutions are the fast ones on tensor cores
             self.model.to(memory_format=torch.channels_last)
 
+    def _fit_anchors(self, train_set: Dataset) -> None:
+        from edgedet.train.anchor_fit import fit_anchors
+
+        before, after = fit_anchors(train_set, self.metadata.anchors)
+        self.metadata = replace(self.metadata, anchors=after.spec)
+        if self.dist.is_main:
+            names = train_set.class_names
+            print(f"edgedet train: anchors before: {before.describe(names)}")
+            print(f"edgedet train: anchors {'fitted' if after is not before else 'kept'}: "
+                  f"{after.describe(names)}")
+
     def _build_data(self, train_set: Dataset) -> None:
         """The augmenting dataset, the epoch sampler (this process's share) and the matcher."""
         cfg = self.cfg
-        augment_config = AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip)
+        augment_config = AugmentConfig(cfg.scale_min, cfg.scale_max, cfg.flip, cfg.mosaic,
+                                       (cfg.hsv_h, cfg.hsv_s, cfg.hsv_v))
         self.data = DetectionDataset(train_set, cfg.imgsz, augment_config,
-                                     self.metadata.letterbox.pad_value, cfg.seed)
+                                     self.metadata.letterbox.pad_value, cfg.seed,
+                                     mosaic_epochs=max(0, cfg.epochs - cfg.no_mosaic_epochs))
         self.collate = collate_samples
         self.assigner = TargetAssigner(generate_anchors(self.metadata.anchors), self.device)
         self.sampler = EpochSampler(DistributedSampler(self.data, num_replicas=self.dist.world_size,
@@ -209,7 +225,8 @@ class Trainer:
         ours = self.metadata
         for what, theirs, mine in (("model", meta.model, ours.model),
                                    ("class list", meta.class_names, ours.class_names),
-                                   ("input size", meta.input_size, ours.input_size)):
+                                   ("input size", meta.input_size, ours.input_size),
+                                   ("anchor spec", meta.anchors, ours.anchors)):
             if theirs != mine:
                 raise TrainingError(
                     f"cannot resume from {self.last_path}: its {what} is {theirs!r} but this run "
