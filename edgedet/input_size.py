@@ -122,9 +122,12 @@ def padding_share(frame_width: int, frame_height: int, size: InputSize) -> float
 def camera_size(frame_width: int, frame_height: int, width: int) -> InputSize:
     """The input of ``width`` columns whose aspect is closest to a frame's, height rounded up to
     a multiple of 32 so the frame letterboxes with the least padding (1280x720 at 320 -> 320x192)."""
-    step = configs.IMAGE_SIZE_MULTIPLE
-    height = -(-round(width * frame_height / frame_width) // step) * step
+    height = _round_up(round(width * frame_height / frame_width), configs.IMAGE_SIZE_MULTIPLE)
     return InputSize(width, max(configs.MIN_IMAGE_SIZE, height))
+
+
+def _round_up(value: int, step: int) -> int:
+    return -(-value // step) * step
 
 
 # The coarsest stride (P7): sides that are multiples of it end every level on a cell boundary.
@@ -140,8 +143,8 @@ def aligned_camera_size(frame_width: int, frame_height: int, width: int,
     ``max_padding`` padding (640x480 at 384 -> 512x384; 1280x720 at 320 -> 640x384), looking
     up to twice ``width``; None if there is none."""
     step = ALIGNED_MULTIPLE
-    for w in range(-(-width // step) * step, 2 * width + 1, step):
-        size = InputSize(w, max(step, -(-round(w * frame_height / frame_width) // step) * step))
+    for w in range(_round_up(width, step), 2 * width + 1, step):
+        size = InputSize(w, max(step, _round_up(round(w * frame_height / frame_width), step)))
         if padding_share(frame_width, frame_height, size) < max_padding:
             return size
     return None

@@ -86,13 +86,13 @@ def aspect_note(frame_size: Optional[tuple[int, int]], model_size: InputSize) ->
             f"{wasted:.0%} of it is letterbox padding; a file converted with `edgedet convert "
             f"--imgsz {fitting}` pads {padding_share(width, height, fitting):.0%} and needs "
             f"{fitting.area / model_size.area:.0%} of the compute")
-    aligned = aligned_camera_size(width, height, model_size.width)
-    if fitting.width % ALIGNED_MULTIPLE or fitting.height % ALIGNED_MULTIPLE:
-        if aligned is not None and aligned != model_size:
-            note += (f"; sides that are multiples of {ALIGNED_MULTIPLE} kept accuracy best in our "
-                     f"measurements: --imgsz {aligned} pads "
-                     f"{padding_share(width, height, aligned):.0%} and needs "
-                     f"{aligned.area / model_size.area:.0%} of the compute")
+    fitting_aligned = fitting.width % ALIGNED_MULTIPLE == 0 == fitting.height % ALIGNED_MULTIPLE
+    aligned = None if fitting_aligned else aligned_camera_size(width, height, model_size.width)
+    if aligned is not None and aligned != model_size:
+        note += (f"; sides that are multiples of {ALIGNED_MULTIPLE} kept accuracy best in our "
+                 f"measurements: --imgsz {aligned} pads "
+                 f"{padding_share(width, height, aligned):.0%} and needs "
+                 f"{aligned.area / model_size.area:.0%} of the compute")
     return note
 
 

@@ -89,18 +89,20 @@ def clip_and_filter(boxes: np.ndarray, class_ids: np.ndarray, limit_x: float,
 def augment(image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray,
             size: int | tuple[int, int],
             config: AugmentConfig, rng: np.random.Generator,
-            pad_value: int = PAD_VALUE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            pad_value: int = PAD_VALUE,
+            scale_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flip, colour-jitter, scale-jitter + crop and letterbox one image; returns (input,
-    boxes, class ids). The padding stays ``pad_value``, as the runtime's letterbox has it."""
+    boxes, class ids). The padding stays ``pad_value``, as the runtime's letterbox has it.
+    ``scale_factor`` multiplies the drawn scale (a mosaic tile uses it to keep objects at
+    the size they have in a whole input)."""
     boxes = boxes.astype(np.float32).reshape(-1, 4)
     if rng.random() < config.flip_probability:
         image, boxes = hflip(image, boxes)
     image = jitter_colour(image, config.hsv_gains, rng)
-    scale = float(rng.uniform(config.scale_min, config.scale_max))
+    scale = float(rng.uniform(config.scale_min, config.scale_max)) * scale_factor
     out, moved, (limit_x, limit_y) = scale_and_crop(image, boxes, size, scale, rng, pad_value)
     boxes, class_ids = clip_and_filter(moved, class_ids, limit_x, limit_y)
     return out, boxes, class_ids
-
 
 
 def jitter_colour(image: np.ndarray, gains: tuple[float, float, float],

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from edgedet.data.augment import AugmentConfig, clip_and_filter, hflip, jitter_colour, scale_and_crop
+from edgedet.data.augment import AugmentConfig, augment
 
 # The split point is drawn from this central share of each side, so no quadrant is a sliver.
 CENTRE_RANGE = (0.25, 0.75)
@@ -36,18 +36,13 @@ def mosaic(tiles: Sequence[Labelled], size: tuple[int, int], config: AugmentConf
     canvas = np.full((height, width, 3), pad_value, dtype=np.uint8)
     all_boxes, all_ids = [], []
     for (image, boxes, class_ids), (x0, y0, x1, y1) in zip(tiles, quadrants):
-        boxes = boxes.astype(np.float32).reshape(-1, 4)
-        if rng.random() < config.flip_probability:
-            image, boxes = hflip(image, boxes)
-        image = jitter_colour(image, config.hsv_gains, rng)
         qw, qh = x1 - x0, y1 - y0
         h, w = image.shape[:2]
-        # scale_and_crop's scale is relative to fitting the quadrant; this factor makes it
-        # relative to fitting the whole input, as a plain augmented image is.
+        # augment's scale is relative to fitting the quadrant; this factor makes it relative
+        # to fitting the whole input, as a plain augmented image is.
         to_full = min(width / w, height / h) / min(qw / w, qh / h)
-        scale = float(rng.uniform(config.scale_min, config.scale_max)) * to_full
-        tile, moved, (limit_x, limit_y) = scale_and_crop(image, boxes, (qw, qh), scale, rng, pad_value)
-        kept, ids = clip_and_filter(moved, np.asarray(class_ids), limit_x, limit_y)
+        tile, kept, ids = augment(image, boxes, np.asarray(class_ids), (qw, qh), config, rng,
+                                  pad_value, scale_factor=to_full)
         canvas[y0:y1, x0:x1] = tile
         all_boxes.append(kept + np.array([x0, y0, x0, y0], dtype=np.float32))
         all_ids.append(ids)
