@@ -77,3 +77,14 @@ def agrees(summary: dict[str, Any], max_steps: float, max_box_px: float) -> bool
     score_ok = (summary["max_score_diff"] <= max_steps / 256 + 1e-6 if steps is None
                 else steps <= max_steps + 1e-3)
     return not summary["unpaired"] and score_ok and summary["max_box_diff_px"] <= max_box_px + 1e-4
+
+
+def unpaired_near_threshold(summary: dict[str, Any], threshold: float,
+                            logit_step: Optional[float]) -> bool:
+    """Whether every unpaired detection scored within the paired detections' largest score
+    difference (plus one int8 step) of ``threshold``: a box that one machine keeps and the
+    other drops only because that difference carried its score across the threshold."""
+    if logit_step is None or summary["max_logit_diff_int8_steps"] is None:
+        return not summary["unpaired"]
+    band = (summary["max_logit_diff_int8_steps"] + 1) * logit_step
+    return all(abs(logit(d["score"]) - logit(threshold)) <= band + 1e-6 for d in summary["unpaired"])

@@ -76,6 +76,30 @@ def test_freeze_backbone_keeps_weights_and_statistics(imported, shapes, tmp_path
     assert not _same(after, before, "fpn.")
 
 
+def test_backbone_frozen_for_first_epochs_then_trained(imported, shapes, tmp_path, capsys):
+    trainer = Trainer(TrainConfig(data=str(shapes), out=str(tmp_path / "run"), weights=str(imported),
+                                  epochs=2, lr=0.02, freeze_backbone_epochs=1, **SMALL))
+    start = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer._train_epoch(0)
+    after_first = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    assert _same(after_first, start, "backbone.")  # incl. BatchNorm running statistics
+    assert not _same(after_first, start, "fpn.")
+    trainer._train_epoch(1)
+    after_second = trainer.model.state_dict()
+    changed = [k for k in after_second if k.startswith("backbone.")
+               and not torch.equal(after_second[k], after_first[k])]
+    assert any(k.endswith("running_mean") for k in changed) and any(k.endswith("weight") for k in changed)
+    said = capsys.readouterr().out
+    assert "backbone frozen until epoch 2" in said and "backbone unfrozen" in said
+
+
+def test_freeze_for_whole_run_and_for_some_epochs_exclude_each_other(shapes, tmp_path):
+    with pytest.raises(InvalidInputError, match="pass one of them"):
+        TrainConfig(data=str(shapes), freeze_backbone=True, freeze_backbone_epochs=2)
+    with pytest.raises(InvalidInputError, match="freeze_backbone_epochs must be"):
+        TrainConfig(data=str(shapes), freeze_backbone_epochs=-1)
+
+
 def test_coco_subset_keeps_class_head(imported, capsys):
     source, old = load_checkpoint(imported)
     model, meta = model_from_weights(imported, ["car", "person"])

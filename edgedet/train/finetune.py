@@ -80,14 +80,24 @@ def freeze_backbone(model: EfficientDet) -> int:
     """Stop training the backbone: no gradients, and its BatchNorm layers stay in eval mode
     (running statistics, not the batch's) however often the trainer calls ``train()``.
     Returns the number of frozen parameters."""
-    frozen = 0
-    for p in model.backbone.parameters():
-        p.requires_grad_(False)
-        frozen += p.numel()
-    model.backbone.register_forward_pre_hook(_keep_eval)
-    return frozen
+    return set_backbone_frozen(model, True)
 
 
-def _keep_eval(module: nn.Module, _inputs) -> None:
-    if module.training:
+def set_backbone_frozen(model: EfficientDet, frozen: bool) -> int:
+    """Freeze (see :func:`freeze_backbone`) or unfreeze the backbone; an unfrozen backbone
+    trains again, BatchNorm statistics included, from the next ``train()`` call. Returns the
+    number of backbone parameters."""
+    backbone = model.backbone
+    count = 0
+    for p in backbone.parameters():
+        p.requires_grad_(not frozen)
+        count += p.numel()
+    if not hasattr(backbone, "edgedet_frozen"):
+        backbone.register_forward_pre_hook(_keep_eval_while_frozen)
+    backbone.edgedet_frozen = frozen
+    return count
+
+
+def _keep_eval_while_frozen(module: nn.Module, _inputs) -> None:
+    if module.training and module.edgedet_frozen:
         module.eval()

@@ -100,6 +100,12 @@ class Trainer:
         self._unlogged_stats: Optional[dict] = None
         if cfg.resume:
             self._restore()
+        self._backbone_frozen = cfg.freeze_backbone
+        self._wrap_model()
+
+    def _wrap_model(self) -> None:
+        """``self.net``: the model, or its DistributedDataParallel wrapper, which has to be
+        made again whenever the set of trained parameters changes."""
         self.net = self.model
         if self.dist.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -307,7 +313,24 @@ class Trainer:
         self.data.set_epoch(epoch)
         return self._train_loader
 
+    def _schedule_backbone(self, epoch: int) -> None:
+        """With ``freeze_backbone_epochs``: frozen before that epoch, trained from it on (also
+        on --resume, where the epoch alone decides)."""
+        frozen = epoch < self.cfg.freeze_backbone_epochs
+        if not self.cfg.freeze_backbone_epochs or frozen == self._backbone_frozen:
+            return
+        from edgedet.train.finetune import set_backbone_frozen
+
+        count = set_backbone_frozen(self.model, frozen)
+        self._backbone_frozen = frozen
+        self._wrap_model()
+        if self.dist.is_main:
+            state = ("frozen until epoch " + str(self.cfg.freeze_backbone_epochs + 1)) if frozen \
+                else "unfrozen: the whole network trains from now on"
+            print(f"edgedet train: backbone {state} ({count:,} parameters)", flush=True)
+
     def _train_epoch(self, epoch: int) -> dict:
+        self._schedule_backbone(epoch)
         self.net.train()
         loader = self._loader(epoch)
         if self.cfg.progress and self.dist.is_main:
